@@ -1,0 +1,3 @@
+"""PT2QE pricing pipeline: the domain package (testable without Airflow)."""
+
+__version__ = "0.1.0"
