@@ -1,0 +1,78 @@
+"""
+### PT2QE — quote engine run
+
+Recommends a new price for every customer × article offer from the Tier 1 corridors
+(QUOTE_ENGINE_RULES.md): extraction → dbt (offers, corridor matching, capping cubes,
+recommendations, marts) → CSV exports in `outputs/<kind>_YYYYMMDD_HHMMSS/`.
+
+Trigger it from the form (the Params below) or with `pt2qe run SOURCE …`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from pt2qe_airflow.dbt import dbt_task_group
+
+DEFAULT_ARGS = {"owner": "pricing", "retries": 1, "retry_delay": pendulum.duration(seconds=10)}
+
+PARAMS = {
+    "mode": Param("full", enum=["full", "corrections", "final"], description="full = Option 1; corrections = Option 2; final = Option 3"),
+    "source": Param("", type="string", description="Folder of source files, SQLAlchemy URL or Airflow connection id (full mode)"),
+    "as_of": Param("", type="string", description="Reference date YYYY-MM-DD; empty = the calendar's current week"),
+    "capping_file": Param("inputs/capping_type_client.csv", type="string", description="Caps per customer type (French CSV)"),
+    "inputs_folder": Param("inputs", type="string", description="Folder of the pricing team's input files"),
+    "corrections_folder": Param("corrections", type="string", description="Folder of capping_cubes_corrections.csv"),
+    "output_folder": Param("outputs", type="string", description="Root folder of the run folders"),
+    "dry_run": Param(False, type="boolean", description="Print the plan and change nothing"),
+}
+
+
+@dag(
+    dag_id="pt2qe",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params=PARAMS,
+    tags=["pricing", "pt2qe"],
+    doc_md=__doc__,
+)
+def pt2qe():
+    @task(retries=0)
+    def prepare(**context) -> dict:
+        """Validate configuration and inputs, fix the period, plan the run."""
+        from pt2qe.pipeline import prepare_run
+
+        return prepare_run(context["params"], run_id=context["run_id"])
+
+    @task.short_circuit(ignore_downstream_trigger_rules=True)
+    def proceed(plan: dict) -> bool:
+        """A dry run stops here: the plan was printed, nothing was changed."""
+        return not plan["dry_run"]
+
+    @task
+    def extract(plan: dict) -> dict:
+        """Load the source tables into schema raw (COPY, swapped in atomically)."""
+        from pt2qe.pipeline import extract_source
+
+        return extract_source(plan)
+
+    @task
+    def export(plan: dict) -> dict:
+        """Write the run's CSV files into a temporary folder, then rename it into place."""
+        from pt2qe.pipeline import export_run
+
+        return export_run(plan)
+
+    plan = prepare()
+    go = proceed(plan)
+    loaded = extract(plan)
+    transform = dbt_task_group("quote_engine", select=["path:models", "path:seeds"])
+    done = export(plan)
+    go >> loaded >> transform >> done
+
+
+pt2qe()

@@ -1,0 +1,23 @@
+"""The run journal: one JSON line per event of a run, read by `pt2qe run` as it goes.
+
+Tasks call `emit`; the Airflow listener writes one line per finished task. The file is
+named by the environment variable PT2QE_RUN_JOURNAL (set by the CLI); without it the
+events only go to the task log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+log = logging.getLogger("pt2qe")
+
+
+def emit(kind: str, **data) -> None:
+    record = {"kind": kind, **data}
+    log.info("%s %s", kind, json.dumps(data, ensure_ascii=False, default=str))
+    path = os.environ.get("PT2QE_RUN_JOURNAL")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,65 @@
+"""COPY loading (atomic swap) and French-dialect exports on the embedded warehouse."""
+
+from decimal import Decimal
+
+import pytest
+
+from pt2qe.contract import table
+from pt2qe.exports import ExportError, ExportFormat, export_relation
+from pt2qe.load import load_source
+from pt2qe.sources import FileSource, SourceError
+
+pytestmark = pytest.mark.warehouse
+
+TARIF = table("SYS_TARIF_SIMULATION")
+
+
+def _tarif(folder, body):
+    (folder / "SYS_TARIF_SIMULATION.csv").write_text("ID_CND,PRIX_TARIF_ACTUEL,ID_ORIGINE_PRIX\n" + body, encoding="utf-8")
+    return FileSource(folder)
+
+
+def test_load_types_values_and_replaces_atomically(tmp_path, warehouse, pg):
+    stats = load_source(warehouse, _tarif(tmp_path, "C1,12.3456,P1\nC2,0.5,\n"), tables=(TARIF,), target="test_raw")
+    assert [(s.table, s.rows) for s in stats] == [("SYS_TARIF_SIMULATION", 2)]
+    rows = pg.execute("select id_cnd, prix_tarif_actuel, id_origine_prix from test_raw.sys_tarif_simulation order by 1").fetchall()
+    assert rows == [("C1", Decimal("12.3456"), "P1"), ("C2", Decimal("0.5"), None)]
+
+    # a bad file fails during the load: the previous table stays whole
+    with pytest.raises(SourceError):
+        load_source(warehouse, _tarif(tmp_path, "C3,1,\nC4,oops,\n"), tables=(TARIF,), target="test_raw")
+    pg.rollback()
+    assert pg.execute("select count(*) from test_raw.sys_tarif_simulation").fetchone() == (2,)
+
+
+def test_export_rounds_half_up_formats_french_and_keeps_caps_exact(tmp_path, pg):
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute(
+        "create table test_marts.t (id text, prix numeric, pct_hausse numeric, capping_high numeric, label text, d date, sort_order int)"
+    )
+    pg.execute(
+        "insert into test_marts.t values ('B', 2.0005, 0.123449, 0.0275, 'Crème brûlée', '2025-01-02', 2),"
+        " ('A', 1.2344, -0.00005, 0.05, 'a;b', null, 1)"
+    )
+    out = tmp_path / "t.csv"
+    n = export_relation(pg, "test_marts", "t", out, ExportFormat(), ["sort_order"], drop=("sort_order",))
+    assert n == 2
+    text = out.read_bytes().decode("cp1252")
+    assert text.splitlines() == [
+        "ID;PRIX;PCT_HAUSSE;CAPPING_HIGH;LABEL;D",
+        'A;1,234;-0,01;0,05;"a;b";',
+        "B;2,001;12,34;0,0275;Crème brûlée;2025-01-02",
+    ]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_export_refuses_a_character_cp1252_cannot_hold(tmp_path, pg):
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute("create table test_marts.t (id text, label text)")
+    pg.execute("insert into test_marts.t values ('A', 'ok'), ('B', 'Łódź')")
+    out = tmp_path / "t.csv"
+    with pytest.raises(ExportError, match=r"row 2 \(file line 3\), column LABEL: the character 'Ł'"):
+        export_relation(pg, "test_marts", "t", out, ExportFormat(), ["id"])
+    assert not out.exists() and not list(tmp_path.iterdir())

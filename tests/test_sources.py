@@ -1,0 +1,104 @@
+"""File source: the contract is checked while reading; errors name file, line, column."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pt2qe.contract import table
+from pt2qe.sources import FileSource, SourceError, open_source, SqlSource
+
+TARIF = table("SYS_TARIF_SIMULATION")
+CAL = table("SYS_MD_CALENDRIER_SYSCO")
+
+
+def _write(folder, name, text):
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def _rows(source, t):
+    return pa.Table.from_batches(list(source.batches(t))).to_pylist()
+
+
+def test_reads_csv_in_contract_order_with_nulls_and_extra_columns(tmp_path):
+    _write(tmp_path, "SYS_TARIF_SIMULATION.csv", "id_origine_prix,EXTRA,ID_CND,PRIX_TARIF_ACTUEL\nP1,zz,C1,12.5\n,zz,C2,3\n")
+    rows = _rows(FileSource(tmp_path), TARIF)
+    assert rows == [
+        {"id_cnd": "C1", "prix_tarif_actuel": "12.5", "id_origine_prix": "P1"},
+        {"id_cnd": "C2", "prix_tarif_actuel": "3", "id_origine_prix": None},
+    ]
+
+
+def test_bom_is_accepted(tmp_path):
+    (tmp_path / "SYS_TARIF_SIMULATION.csv").write_bytes("\ufeffID_CND,PRIX_TARIF_ACTUEL,ID_ORIGINE_PRIX\nC1,1.25,\n".encode())
+    assert _rows(FileSource(tmp_path), TARIF)[0]["id_cnd"] == "C1"
+
+
+def test_missing_file_names_the_expected_file(tmp_path):
+    with pytest.raises(SourceError, match=r"SYS_TARIF_SIMULATION\.csv: missing file"):
+        list(FileSource(tmp_path).batches(TARIF))
+
+
+def test_missing_column_names_it(tmp_path):
+    _write(tmp_path, "SYS_TARIF_SIMULATION.csv", "ID_CND,ID_ORIGINE_PRIX\nC1,\n")
+    with pytest.raises(SourceError, match=r"line 1: missing column\(s\) PRIX_TARIF_ACTUEL"):
+        list(FileSource(tmp_path).batches(TARIF))
+
+
+def test_null_in_required_column_names_line_and_column(tmp_path):
+    _write(tmp_path, "SYS_TARIF_SIMULATION.csv", "ID_CND,PRIX_TARIF_ACTUEL,ID_ORIGINE_PRIX\nC1,1,\n,2,\n")
+    with pytest.raises(SourceError) as err:
+        list(FileSource(tmp_path).batches(TARIF))
+    assert err.value.line == 3 and err.value.column == "ID_CND"
+    assert "value is required" in str(err.value)
+
+
+def test_text_in_numeric_column(tmp_path):
+    _write(tmp_path, "SYS_TARIF_SIMULATION.csv", "ID_CND,PRIX_TARIF_ACTUEL,ID_ORIGINE_PRIX\nC1,1,\nC2,\"12,5\",\n")
+    with pytest.raises(SourceError) as err:
+        list(FileSource(tmp_path).batches(TARIF))
+    assert (err.value.line, err.value.column) == (3, "PRIX_TARIF_ACTUEL")
+    assert "expected a decimal number written with '.'" in str(err.value) and "'12,5'" in str(err.value)
+
+
+def test_bad_date(tmp_path):
+    _write(tmp_path, "SYS_MD_CALENDRIER_SYSCO.csv", "ID_SEM,DT_FIN_SEM,ID_TRIMESTRE_FISCAL,ID_ANNEE_FISCALE,FG_SEM_EN_COURS\n2025-01-06,2025-01-12,2025_Q01,2025,\n2025-01-13,2025-02-30,2025_Q01,2025,\n")
+    with pytest.raises(SourceError) as err:
+        list(FileSource(tmp_path).batches(CAL))
+    assert (err.value.line, err.value.column) == (3, "DT_FIN_SEM")
+
+
+def test_parquet_typed_columns_become_contract_text(tmp_path):
+    import datetime
+    import decimal
+
+    t = pa.table(
+        {
+            "ID_CND": ["C1"],
+            "PRIX_TARIF_ACTUEL": pa.array([decimal.Decimal("12.3400")], pa.decimal128(18, 4)),
+            "ID_ORIGINE_PRIX": pa.array([None], pa.string()),
+        }
+    )
+    pq.write_table(t, tmp_path / "SYS_TARIF_SIMULATION.parquet")
+    assert _rows(FileSource(tmp_path), TARIF) == [{"id_cnd": "C1", "prix_tarif_actuel": "12.3400", "id_origine_prix": None}]
+    c = pa.table({"ID_SEM": [datetime.date(2025, 1, 6)], "DT_FIN_SEM": [datetime.date(2025, 1, 12)], "ID_TRIMESTRE_FISCAL": ["2025_Q01"], "ID_ANNEE_FISCALE": ["2025"], "FG_SEM_EN_COURS": pa.array([None], pa.string())})
+    pq.write_table(c, tmp_path / "SYS_MD_CALENDRIER_SYSCO.parquet")
+    assert _rows(FileSource(tmp_path), CAL)[0]["id_sem"] == "2025-01-06"
+
+
+def test_source_spec_kinds(tmp_path):
+    assert isinstance(open_source(str(tmp_path)), FileSource)
+    src = open_source("oracle://scott:tiger@db:1521/?service_name=PRICING")
+    assert isinstance(src, SqlSource) and src.url.startswith("oracle+oracledb://")
+    assert "tiger" not in src.describe()
+
+
+def test_sql_select_is_sqlalchemy_core_with_quoted_names():
+    from sqlalchemy.dialects import oracle, postgresql
+
+    src = SqlSource("postgresql+psycopg://u@h/db")
+    stmt = src.select_statement(TARIF)
+    ora = str(stmt.compile(dialect=oracle.dialect()))
+    assert "FROM \"SYS_TARIF_SIMULATION\"" in ora or "FROM SYS_TARIF_SIMULATION" in ora
+    assert "PRIX_TARIF_ACTUEL" in ora
+    pg_sql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert "ID_CND" in pg_sql
