@@ -13,7 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from pt2qe_airflow.dbt import dbt_task_group
+from pt2qe_airflow.pt2qe_cosmos import dbt_task_group
 
 DEFAULT_ARGS = {"owner": "pricing", "retries": 1, "retry_delay": pendulum.duration(seconds=10)}
 

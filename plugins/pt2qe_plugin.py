@@ -2,9 +2,9 @@
 
 from airflow.plugins_manager import AirflowPlugin
 
-from pt2qe_airflow import progress
+from pt2qe_airflow import pt2qe_progress
 
 
 class Pt2qePlugin(AirflowPlugin):
     name = "pt2qe"
-    listeners = [progress]
+    listeners = [pt2qe_progress]

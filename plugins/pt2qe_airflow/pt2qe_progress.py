@@ -44,7 +44,10 @@ def on_task_instance_success(previous_state, task_instance):
 
 @hookimpl
 def on_task_instance_failed(previous_state, task_instance, error):
-    _write(task_instance, "failed", error if error is not None else "failed")
+    # called for a failure that will be retried too: tell them apart
+    retries = getattr(getattr(task_instance, "task", None), "retries", 0) or 0
+    state = "retry" if getattr(task_instance, "try_number", 1) <= retries else "failed"
+    _write(task_instance, state, error if error is not None else state)
 
 
 @hookimpl
