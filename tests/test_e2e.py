@@ -94,19 +94,28 @@ def test_cli_shows_stages_and_outputs(hand_run):
     assert f"Outputs: {folder}" in proc.stdout
 
 
-def test_generated_world_runs_and_dry_run_changes_nothing(tmp_path):
+def test_generated_world_runs_and_dry_run_changes_nothing(tmp_path, warehouse):
+    from pt2qe.demo import generate
+
     source = tmp_path / "source"
-    gen = run_cli("demo-data", str(source), "--offers", "3000", "--seed", "7")
-    assert gen.returncode == 0, gen.stderr
+    world = generate(source, offers=3000, seed=7)
     out = tmp_path / "outputs"
     dry = run_cli("run", str(source), "--output-folder", str(out), "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert "Plan:" in dry.stdout and "period" in dry.stdout
+    assert "Plan:" in dry.stdout
+    assert f"period      {world.period_start} → {world.period_end}" in dry.stdout
     assert not out.exists() or not any(out.iterdir())
+
     proc = run_cli("run", str(source), "--output-folder", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder,) = out.glob("run_*")
     rows = read_csv(folder / "recommendations_detail.csv")
-    assert len(rows) > 1000
-    assert {r["MATCH_TYPE"] for r in rows} == {"MASTER", "NATIONAL"}
+    # the generator knows what it planted: every MASTER and NATIONAL match is recommended
+    assert len(rows) == world.expected["match_master"] + world.expected["match_national"]
+    assert sum(r["MATCH_TYPE"] == "NATIONAL" for r in rows) == world.expected["match_national"]
     assert {r["DECISION_PATH"] for r in rows} == {"PAS_BAISSE_GEL_PRIX", "PL1_CONSERVATION_PREMIUM", "OPTIMISATION_STANDARD"}
+    with warehouse.connect() as conn:
+        kept, no_match = conn.execute(
+            "select count(*), count(*) filter (where match_type = 'NO_MATCH') from intermediate.int_price_offers__enriched"
+        ).fetchone()
+    assert (kept, no_match) == (world.expected["kept_offers"], world.expected["match_no_match"])
