@@ -60,7 +60,7 @@ def pt2qe():
 
         return extract_source(plan)
 
-    @task
+    @task(trigger_rule="none_failed")
     def export(plan: dict) -> dict:
         """Write the run's CSV files into a temporary folder, then rename it into place."""
         from pt2qe.pipeline import export_run

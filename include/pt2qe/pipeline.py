@@ -3,23 +3,33 @@
 prepare_run → extract_source → (dbt, in Airflow through Cosmos) → export_run.
 Everything a person edits or a source delivers is checked in prepare_run, before any
 table or file changes.
+
+Modes (the seed's options):
+- full: extract the source, compute everything, write `outputs/run_*`;
+- corrections: reuse the extracted offers, apply `capping_cubes_corrections.csv` first in
+  the cap order, recompute, write `outputs/corrections_*` with a before/after comparison;
+- final: write `outputs/final_*` from the current recommendations.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import time
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pt2qe import journal
 from pt2qe.paths import project_root
 
 MODES = ("full", "corrections", "final")
+FOLDER_KIND = {"full": "run", "corrections": "corrections", "final": "final"}
+CORRECTIONS_FILE = "capping_cubes_corrections.csv"
 
 
 class RunError(ValueError):
-    """A run parameter is wrong; the message says which and what was expected."""
+    """A run parameter or prerequisite is wrong; the message says which and what was expected."""
 
 
 def resolve_path(value: str, what: str) -> Path:
@@ -38,97 +48,199 @@ def _parse_as_of(value: str) -> date | None:
         raise RunError(f"as_of: expected a date written YYYY-MM-DD, found {value!r}") from None
 
 
+# --------------------------------------------------------------------------- prepare
+
+
 def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
-    """Check configuration, inputs and source prerequisites; return the run's plan."""
+    """Check configuration, inputs and prerequisites; return the run's plan."""
     from pt2qe.config import load_config
-    from pt2qe.contract import table
     from pt2qe.exports import new_folder_name
     from pt2qe.frenchcsv import read_capping_type_client
-    from pt2qe.periods import calendar_weeks, last_four_quarters, reference_date
-    from pt2qe.sources import open_source
+    from pt2qe.periods import last_four_quarters, reference_date
 
     mode = params.get("mode") or "full"
     if mode not in MODES:
         raise RunError(f"mode: expected one of {', '.join(MODES)}, found {mode!r}")
+    dry_run = bool(params.get("dry_run"))
     config = load_config()
     dialect = config.csv_dialect
     capping_file = resolve_path(params.get("capping_file") or "inputs/capping_type_client.csv", "capping_file")
     output_root = resolve_path(params.get("output_folder") or "outputs", "output_folder")
+    corrections_dir = resolve_path(params.get("corrections_folder") or "corrections", "corrections_folder")
     as_of_param = _parse_as_of(params.get("as_of") or "")
+    now = now or datetime.now()
 
-    capping_rows = read_capping_type_client(capping_file, dialect)
-
-    source_spec = params.get("source") or ""
+    reads: list[str] = []
+    capping_rows = None
+    corrections_rows = None
     if mode == "full":
+        source_spec = params.get("source") or ""
         if not source_spec:
             raise RunError("source: full mode needs a source (a folder of files, a SQLAlchemy URL or an Airflow connection id)")
-        source = open_source(source_spec, fetch_size=config.extraction.fetch_size)
-        weeks = calendar_weeks(source.read_small(table("SYS_MD_CALENDRIER_SYSCO")))
-        source_desc = source.describe()
+        weeks, source_desc = _source_calendar(source_spec, config)
+        last = None
     else:
-        raise RunError(f"mode {mode!r} is not available yet")
+        source_spec = ""
+        last = last_run()
+        if last is None:
+            raise RunError(f"{mode} mode needs the offers of an earlier full run: run the full mode (Option 1) first")
+        weeks, source_desc = _warehouse_calendar(), f"offers extracted by run {last['run_id']} (schema raw)"
+        if as_of_param is None:
+            as_of_param = date.fromisoformat(last["as_of"])
+    reads.append(source_desc)
 
-    as_of = reference_date(weeks, as_of_param, today=(now or datetime.now()).date())
+    if mode in ("full", "corrections"):
+        capping_rows = read_capping_type_client(capping_file, dialect)
+        reads.append(str(capping_file))
+    if mode == "corrections":
+        from pt2qe.frenchcsv import check_known_cubes, read_capping_corrections
+
+        corrections_file = corrections_dir / CORRECTIONS_FILE
+        corrections_rows = read_capping_corrections(corrections_file, dialect)
+        check_known_cubes(corrections_rows, current_cubes(), corrections_file)
+        reads.append(str(corrections_file))
+
+    as_of = reference_date(weeks, as_of_param, today=now.date())
     period = last_four_quarters(weeks, as_of)
-    kind = {"full": "run", "corrections": "corrections", "final": "final"}[mode]
-    folder = new_folder_name(kind, now)
+    folder = new_folder_name(FOLDER_KIND[mode], now)
+    writes = [str(output_root / folder / name) for name in files_for(mode)]
 
     plan = {
         "mode": mode,
-        "dry_run": bool(params.get("dry_run")),
+        "dry_run": dry_run,
         "run_id": run_id,
+        "triggered_by": params.get("triggered_by") or "airflow",
+        "started_at": now.isoformat(timespec="seconds"),
         "source": source_spec,
         "source_desc": source_desc,
         **period.as_dict(),
+        "quarter_bounds": [[q.code, q.start.isoformat(), q.end.isoformat()] for q in period.quarters],
         "capping_file": str(capping_file),
+        "corrections_file": str(corrections_dir / CORRECTIONS_FILE) if mode == "corrections" else None,
         "output_root": str(output_root),
         "output_folder": folder,
         "output": asdict(config.output),
-        "reads": [source_desc, str(capping_file)],
-        "writes": [str(output_root / folder / name) for name in RUN_FILES],
+        "reads": reads,
+        "writes": writes,
         "dbt_vars": {
             **config.dbt_vars(),
             **period.as_dict(),
             "run_id": run_id,
+            "run_date": now.date().isoformat(),
             "apply_corrections": mode == "corrections",
         },
     }
     journal.emit("plan", **{k: plan[k] for k in ("mode", "source_desc", "as_of", "period_start", "period_end", "quarters", "reads", "writes", "dry_run")})
-    if not plan["dry_run"]:
-        _load_capping(capping_rows)
+    if dry_run:
+        return plan
+    if capping_rows is not None:
+        _load_capping(capping_rows, corrections_rows if mode == "corrections" else [])
+    if mode == "corrections":
+        snapshot_before(run_id)
     return plan
 
 
-def _load_capping(rows) -> None:
+def _source_calendar(spec: str, config):
+    from pt2qe.contract import table
+    from pt2qe.periods import calendar_weeks
+    from pt2qe.sources import open_source
+
+    source = open_source(spec, fetch_size=config.extraction.fetch_size)
+    return calendar_weeks(source.read_small(table("SYS_MD_CALENDRIER_SYSCO"))), source.describe()
+
+
+def _warehouse_calendar():
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        rows = conn.execute(
+            "select id_sem, dt_fin_sem, id_trimestre_fiscal, fg_sem_en_cours from raw.sys_md_calendrier_sysco"
+        ).fetchall()
+    return rows
+
+
+def _relation_exists(conn, schema: str, name: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (f"{schema}.{name}",)).fetchone()[0]
+
+
+def last_run(modes: tuple[str, ...] = ("full",)) -> dict | None:
+    """The latest successful run of one of `modes`, from control.runs."""
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        if not _relation_exists(conn, "control", "runs"):
+            return None
+        row = conn.execute(
+            """
+            select run_id, mode, as_of, output_folder from control.runs
+            where mode = any(%s) order by finished_at desc, run_id desc limit 1
+            """,
+            (list(modes),),
+        ).fetchone()
+    if row is None:
+        return None
+    return {"run_id": row[0], "mode": row[1], "as_of": row[2].isoformat(), "output_folder": row[3]}
+
+
+def current_cubes() -> set[tuple]:
+    """The capping cubes of the current offers (they do not depend on caps)."""
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        if not _relation_exists(conn, "marts", "capping_cubes"):
+            raise RunError("corrections mode needs the capping cubes of an earlier full run: run the full mode first")
+        return set(conn.execute("select univers, type_client, type_restaurant, geo from marts.capping_cubes").fetchall())
+
+
+def _load_capping(rows, corrections) -> None:
     from pt2qe.load import replace_table
     from pt2qe.warehouse import get_warehouse
 
+    caps = [("capping_high", "numeric"), ("capping_medium", "numeric"), ("capping_low", "numeric")]
     with get_warehouse().connect() as conn:
         n = replace_table(
             conn,
             "inputs",
             "capping_type_client",
-            [("type_client", "text"), ("capping_high", "numeric"), ("capping_medium", "numeric"), ("capping_low", "numeric")],
+            [("type_client", "text"), *caps],
             ((r.type_client, r.capping_high, r.capping_medium, r.capping_low) for r in rows),
         )
-        conn.execute(
-            """
-            create table if not exists inputs.capping_corrections (
-                univers text, type_client text, type_restaurant text, geo text,
-                capping_high numeric, capping_medium numeric, capping_low numeric
-            )
-            """
+        m = replace_table(
+            conn,
+            "inputs",
+            "capping_corrections",
+            [("univers", "text"), ("type_client", "text"), ("type_restaurant", "text"), ("geo", "text"), *caps],
+            ((r.univers, r.type_client, r.type_restaurant, r.geo, r.capping_high, r.capping_medium, r.capping_low) for r in corrections),
         )
-        conn.commit()
     journal.emit("stage", stage="capping file", rows=n)
+    if corrections:
+        journal.emit("stage", stage="corrections file", rows=m)
+
+
+BEFORE_COLUMNS = "id_cnd, univers, type_client, type_restaurant, geo, cube_type, prix_tarif_actuel, prix_recommande, pct_hausse_finale, hausse_euros, ca_4q"
+
+
+def snapshot_before(run_id: str) -> None:
+    """Keep the recommendations as they are before a corrections run, for the comparison."""
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        conn.execute("create schema if not exists control")
+        conn.execute("drop table if exists control.recommendations_before")
+        conn.execute(f"create table control.recommendations_before as select {BEFORE_COLUMNS} from marts.recommendations")
+        conn.commit()
+
+
+# --------------------------------------------------------------------------- extract
 
 
 def extract_source(plan: dict) -> dict:
-    from pt2qe.sources import open_source
     from pt2qe.load import load_source
+    from pt2qe.sources import open_source
     from pt2qe.warehouse import get_warehouse
 
     if plan["mode"] != "full":
+        journal.emit("stage", stage="extract (skipped: offers of the last full run are reused)", rows=0)
         return {"rows": 0, "skipped": True}
     t0 = time.monotonic()
     source = open_source(plan["source"])
@@ -142,15 +254,45 @@ def extract_source(plan: dict) -> dict:
     return {"rows": total, "tables": {s.table: s.rows for s in stats}}
 
 
-# file name → (mart, order by, dropped columns)
-RUN_FILES = {
+# --------------------------------------------------------------------------- export
+
+# file name → (mart, order by, dropped columns); the first file of each mode holds one
+# row per recommended offer (reconciled in export_summary.txt)
+ANALYSES = {
     "recommendations_detail.csv": ("recommendations_detail", ["sort_order"], ("sort_order",)),
+    "statistics_by_dimension.csv": ("statistics_by_dimension", ["dimension", "valeur"], ()),
+    "impact_analysis.csv": ("impact_analysis", ["ordre", "type_client", "univers"], ("ordre",)),
+    "price_increase_distribution.csv": ("price_increase_distribution", ["ordre"], ("ordre",)),
+    "decision_path_analysis.csv": ("decision_path_analysis", ["decision_path", "reco_selectionnee"], ()),
+    "capping_distribution.csv": ("capping_distribution", ["capping_applied", "decision_path", "reco_selectionnee"], ()),
     "capping_cubes_generated.csv": ("capping_cubes", ["univers", "type_client", "type_restaurant", "geo"], ()),
 }
+FILES = {
+    "full": ANALYSES,
+    "corrections": {
+        **ANALYSES,
+        "corrections_comparison.csv": (
+            "corrections_comparison", ["ordre", "univers", "type_client", "type_restaurant", "geo"], ("ordre",)
+        ),
+    },
+    "final": {
+        "final_price_offers.csv": ("final_price_offers", ["id_cln", "id_art", "id_cnd"], ()),
+        "validation_report.csv": ("validation_report", ["ordre"], ("ordre",)),
+    },
+}
+SUMMARY_FILE = "export_summary.txt"
+
+
+def files_for(mode: str) -> list[str]:
+    names = [*FILES[mode], SUMMARY_FILE]
+    if mode == "corrections":
+        names.append(CORRECTIONS_FILE)
+    return names
 
 
 def export_run(plan: dict) -> dict:
     from pt2qe.exports import ExportFormat, export_relation, publish_folder, staging_folder
+    from pt2qe.summary import write_summary
     from pt2qe.warehouse import get_warehouse
 
     t0 = time.monotonic()
@@ -165,10 +307,61 @@ def export_run(plan: dict) -> dict:
     root = Path(plan["output_root"])
     tmp = staging_folder(root, plan["output_folder"])
     counts = {}
-    with get_warehouse().connect() as conn:
-        for name, (mart, order, drop) in RUN_FILES.items():
+    wh = get_warehouse()
+    with wh.connect() as conn:
+        for name, (mart, order, drop) in FILES[plan["mode"]].items():
             counts[name] = export_relation(conn, "marts", mart, tmp / name, fmt, order, drop)
+        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts)
+    if plan["mode"] == "corrections":
+        shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
     final = publish_folder(tmp, root, plan["output_folder"])
+    record_run(plan, final)
     journal.emit("stage", stage="export", rows=sum(counts.values()), seconds=round(time.monotonic() - t0, 2), files=counts)
     journal.emit("outputs", folder=str(final))
     return {"folder": str(final), "files": counts}
+
+
+def record_run(plan: dict, folder: Path) -> None:
+    """control.runs (what ran, when, on which period) and, for corrections, the audit."""
+    from pt2qe.warehouse import get_warehouse
+
+    finished = datetime.now(timezone.utc)
+    with get_warehouse().connect() as conn:
+        conn.execute("create schema if not exists control")
+        conn.execute(
+            """
+            create table if not exists control.runs (
+                run_id text primary key, mode text not null, as_of date not null,
+                period_start date not null, period_end date not null, quarters text not null,
+                source text, output_folder text not null, triggered_by text,
+                started_at timestamp, finished_at timestamptz not null
+            )
+            """
+        )
+        conn.execute(
+            """
+            insert into control.runs values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (run_id) do update set output_folder = excluded.output_folder, finished_at = excluded.finished_at
+            """,
+            (
+                plan["run_id"], plan["mode"], plan["as_of"], plan["period_start"], plan["period_end"],
+                ",".join(plan["quarters"]), plan["source_desc"], str(folder), plan["triggered_by"],
+                plan["started_at"], finished,
+            ),
+        )
+        if plan["mode"] == "corrections":
+            data = (folder / CORRECTIONS_FILE).read_bytes()
+            conn.execute(
+                """
+                create table if not exists control.corrections_applied (
+                    run_id text not null, file_name text not null, sha256 text not null,
+                    rows integer not null, applied_at timestamptz not null, triggered_by text
+                )
+                """
+            )
+            rows = conn.execute("select count(*) from inputs.capping_corrections").fetchone()[0]
+            conn.execute(
+                "insert into control.corrections_applied values (%s, %s, %s, %s, %s, %s)",
+                (plan["run_id"], plan["corrections_file"], hashlib.sha256(data).hexdigest(), rows, finished, plan["triggered_by"]),
+            )
+        conn.commit()

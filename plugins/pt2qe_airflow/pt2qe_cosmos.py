@@ -22,11 +22,34 @@ def manifest_path() -> Path:
     return dbt_project_dir() / "target" / "manifest.json"
 
 
+# dbt tags that say which modes rebuild a node (see dbt_project.yml)
+CAP_INDEPENDENT_TAG = "phase1"  # offers and history: reused by corrections runs
+FINAL_TAG = "final"  # final export marts: the only nodes a final run builds
+CORRECTIONS_TAG = "corrections_only"  # before/after comparison: corrections runs only
+
+
+def skip_reason(mode: str, tags: set[str]) -> str | None:
+    if CORRECTIONS_TAG in tags and mode != "corrections":
+        return "the before/after comparison belongs to corrections runs"
+    if mode == "final" and FINAL_TAG not in tags:
+        return "final mode builds only the final export"
+    if mode == "corrections" and CAP_INDEPENDENT_TAG in tags:
+        return "corrections mode reuses the extracted offers"
+    return None
+
+
 def inject_run_vars(context: Any, operator: Any) -> None:
-    """Cosmos interceptor: dbt --vars from the prepare task; warehouse from the env."""
+    """Cosmos interceptor: dbt --vars from the prepare task; warehouse from the env;
+    nodes the run's mode does not rebuild are skipped."""
+    from airflow.exceptions import AirflowSkipException
+
     from pt2qe.warehouse import get_warehouse
 
     plan = context["ti"].xcom_pull(task_ids=PREPARE_TASK_ID)
+    node = (getattr(operator, "extra_context", None) or {}).get("dbt_node_config") or {}
+    reason = skip_reason(plan["mode"], set(node.get("tags") or []))
+    if reason:
+        raise AirflowSkipException(reason)
     operator.vars = dict(plan["dbt_vars"])
     operator.env = {**(operator.env or {}), **get_warehouse().dbt_env()}
     operator.append_env = True
@@ -71,6 +94,8 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
             "interceptors": [inject_run_vars],
             "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
             "install_deps": False,
+            # a node skipped by the run's mode must not skip what depends on it
+            "trigger_rule": "none_failed",
         },
         **kwargs,
     )
