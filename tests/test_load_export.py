@@ -63,3 +63,18 @@ def test_export_refuses_a_character_cp1252_cannot_hold(tmp_path, pg):
     with pytest.raises(ExportError, match=r"row 2 \(file line 3\), column LABEL: the character 'Ł'"):
         export_relation(pg, "test_marts", "t", out, ExportFormat(), ["id"])
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_indicator_values_follow_their_unit(tmp_path, pg):
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute("create table test_marts.r (ordre int, indicateur text, valeur numeric, unite text)")
+    pg.execute("insert into test_marts.r values (1, 'nb', 4, 'nombre'), (2, 'taux', 0.19634, 'taux'), (3, 'ca', 1234.5678, 'euros')")
+    out = tmp_path / "r.csv"
+    export_relation(pg, "test_marts", "r", out, ExportFormat(), ["ordre"], drop=("ordre",))
+    assert out.read_text(encoding="cp1252").splitlines() == [
+        "INDICATEUR;VALEUR;UNITE",
+        "nb;4;nombre",
+        "taux;19,63;taux",
+        "ca;1234,568;euros",
+    ]

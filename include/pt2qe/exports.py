@@ -3,7 +3,8 @@
 Rounding and formatting happen here and only here, inside the COPY query, on exact
 decimals: prices to `decimal_places`, `pct_*` columns ×100 to `percentage_format`,
 both half away from zero (PostgreSQL's round on numeric); caps (`capping_*`) are
-written exactly, since the team feeds them back as corrections. The text is streamed from
+written exactly, since the team feeds them back as corrections; in indicator tables
+(a `valeur` column with a `unite` per row) counts are whole, rates ×100. The text is streamed from
 COPY, checked against the target encoding (a value the encoding cannot hold is an
 error naming the row and column, never replaced) and written under a temporary name,
 then renamed: a file is complete or absent.
@@ -51,13 +52,21 @@ def _columns(conn, schema: str, relation: str) -> list[tuple[str, str]]:
 
 def select_for_export(conn, schema: str, relation: str, fmt: ExportFormat, order_by: list[str], drop: tuple[str, ...] = ()) -> sql.Composed:
     parts = []
-    for name, dtype in _columns(conn, schema, relation):
+    columns = _columns(conn, schema, relation)
+    has_unit = any(name == "unite" for name, _ in columns)
+    for name, dtype in columns:
         if name in drop:
             continue
         ident = sql.Identifier(name)
         header = sql.Identifier(name.upper())
         if dtype == "numeric":
-            if name.startswith("capping_"):
+            if name == "valeur" and has_unit:
+                # indicator tables: one value column whose unit is given per row
+                expr = sql.SQL(
+                    "case unite when 'nombre' then round(valeur, 0) when 'taux' then round(valeur * 100, {})"
+                    " else round(valeur, {}) end"
+                ).format(sql.Literal(fmt.percentage_format), sql.Literal(fmt.decimal_places))
+            elif name.startswith("capping_"):
                 # caps go back into the corrections file: written exactly, never rounded
                 expr = sql.SQL("trim_scale({})").format(ident)
             elif name.startswith("pct_"):
