@@ -87,8 +87,8 @@ def write_summary(conn, path: Path, plan: dict, exported_rows: int | None, files
         "=" * 40,
         f"Mode                 : {plan['mode']}",
         f"Date de référence    : {plan['as_of']}",
-        f"Période d'analyse    : {plan['period_start']} → {plan['period_end']}",
-        "Trimestres fiscaux   : " + ", ".join(f"{c} ({s} → {e})" for c, s, e in plan["quarter_bounds"]),
+        f"Période d'analyse    : du {plan['period_start']} au {plan['period_end']}",
+        "Trimestres fiscaux   : " + ", ".join(f"{c} (du {s} au {e})" for c, s, e in plan["quarter_bounds"]),
         f"Source               : {plan['source_desc']}",
     ]
     section = None

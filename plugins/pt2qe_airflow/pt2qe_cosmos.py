@@ -89,11 +89,14 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
             select=select,
             exclude=exclude or [],
             emit_datasets=True,
+            # a test that reads several models runs once, after all of them
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "interceptors": [inject_run_vars],
             "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
             "install_deps": False,
+            "indirect_selection": "cautious",
             # a node skipped by the run's mode must not skip what depends on it
             "trigger_rule": "none_failed",
         },

@@ -1,0 +1,9 @@
+{#- Custom schema names are used as they are (staging, intermediate, marts, seeds), not
+    prefixed with the target schema: BI and the exporters read fixed schema names. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}
