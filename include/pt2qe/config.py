@@ -106,6 +106,39 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    name: str
+    url: str  # http(s) URL or env:VARIABLE
+
+    def resolve(self) -> str:
+        if self.url.startswith("env:"):
+            value = os.environ.get(self.url[4:], "")
+            if not value:
+                raise ConfigError("notifications", [(f"webhooks.{self.name}", f"environment variable {self.url[4:]} is not set")])
+            return value
+        return self.url
+
+
+@dataclass(frozen=True)
+class PriceRegistryConfig:
+    import_mode: Literal["continue", "all_or_nothing"] = "continue"
+
+
+@dataclass(frozen=True)
+class PriceBookConfig:
+    publish_statuses: tuple[str, ...] = ("VALIDE",)
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    min_change_pct: float = 5.0
+    categories: tuple[str, ...] = ()
+    batch_size: int = 500
+    max_attempts: int = 5
+    webhooks: tuple[Webhook, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     processing: ProcessingConfig
     extraction: ExtractionConfig
@@ -114,6 +147,9 @@ class Config:
     output: OutputConfig
     source: Path
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    price_registry: PriceRegistryConfig = PriceRegistryConfig()
+    price_book: PriceBookConfig = PriceBookConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
 
     @property
     def csv_dialect(self) -> CsvDialect:
@@ -360,6 +396,22 @@ def parse_config(raw: Any, source: Path) -> Config:
         ),
         source=source,
         raw=raw,
+        price_registry=PriceRegistryConfig(**raw.get("price_registry", {})),
+        price_book=PriceBookConfig(
+            publish_statuses=tuple(raw.get("price_book", {}).get("publish_statuses", ("VALIDE",)))
+        ),
+        notifications=_notifications(raw.get("notifications", {})),
+    )
+
+
+def _notifications(raw: dict[str, Any]) -> NotificationsConfig:
+    defaults = NotificationsConfig()
+    return NotificationsConfig(
+        min_change_pct=float(raw.get("min_change_pct", defaults.min_change_pct)),
+        categories=tuple(raw.get("categories", ())),
+        batch_size=int(raw.get("batch_size", defaults.batch_size)),
+        max_attempts=int(raw.get("max_attempts", defaults.max_attempts)),
+        webhooks=tuple(Webhook(w["name"], w["url"]) for w in raw.get("webhooks", ())),
     )
 
 
