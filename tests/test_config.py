@@ -188,8 +188,8 @@ def test_unknown_top_level_key(tmp_path, shipped_raw):
     assert error.problems == [
         (
             "procesing",
-            "unknown key 'procesing'; expected one of: capping, extraction, output, "
-            "processing, recommendations",
+            "unknown key 'procesing'; expected one of: capping, extraction, notifications, "
+            "output, price_book, price_registry, processing, recommendations",
         )
     ]
 
