@@ -5,6 +5,10 @@ Recommends a new price for every customer × article offer from the Tier 1 corri
 (QUOTE_ENGINE_RULES.md): extraction → dbt (offers, corridor matching, capping cubes,
 recommendations, marts) → CSV exports in `outputs/<kind>_YYYYMMDD_HHMMSS/`.
 
+Write-audit-publish: the source lands in `raw__next`, the marts in `marts_next`, the files
+in a hidden folder; a Great Expectations gate follows each stage, and only when every
+gate passed do they replace `raw`, `marts` (what BI reads) and appear in `outputs/`.
+
 Trigger it from the form (the Params below) or with `pt2qe run SOURCE …`.
 """
 
@@ -14,6 +18,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from pt2qe_airflow.pt2qe_cosmos import dbt_task_group
+from pt2qe_airflow.pt2qe_gx_gate import GxGateOperator
 
 DEFAULT_ARGS = {"owner": "pricing", "retries": 1, "retry_delay": pendulum.duration(seconds=10)}
 
@@ -55,24 +60,46 @@ def pt2qe():
 
     @task
     def extract(plan: dict) -> dict:
-        """Load the source tables into schema raw (COPY, swapped in atomically)."""
+        """Load the source tables into schema raw__next (COPY in batches)."""
         from pt2qe.pipeline import extract_source
 
         return extract_source(plan)
 
+    gate_source = GxGateOperator(task_id="gate_source", gate="source")
+
+    @task
+    def swap_raw(plan: dict) -> None:
+        """The checked extraction replaces schema raw, all tables at once."""
+        from pt2qe.pipeline import swap_raw
+
+        swap_raw(plan)
+
+    gate_recommendations = GxGateOperator(task_id="gate_recommendations", gate="recommendations", trigger_rule="none_failed")
+
     @task(trigger_rule="none_failed")
     def export(plan: dict) -> dict:
-        """Write the run's CSV files into a temporary folder, then rename it into place."""
+        """Write the run's files into a temporary folder."""
         from pt2qe.pipeline import export_run
 
         return export_run(plan)
 
+    gate_exports = GxGateOperator(task_id="gate_exports", gate="exports", exported_task_id="export")
+
+    @task
+    def publish(plan: dict, exported: dict) -> dict:
+        """Every gate passed: publish the marts and rename the output folder into place."""
+        from pt2qe.pipeline import publish_run
+
+        return publish_run(plan, exported)
+
     plan = prepare()
     go = proceed(plan)
     loaded = extract(plan)
+    swapped = swap_raw(plan)
     transform = dbt_task_group("quote_engine", select=["path:models", "path:seeds"])
-    done = export(plan)
-    go >> loaded >> transform >> done
+    exported = export(plan)
+    published = publish(plan, exported)
+    go >> loaded >> gate_source >> swapped >> transform >> gate_recommendations >> exported >> gate_exports >> published
 
 
 pt2qe()

@@ -8,10 +8,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from pt2qe_airflow.pt2qe_cosmos import skip_reason  # noqa: E402
 
 
-def test_full_mode_builds_everything_but_the_comparison():
+def test_full_mode_builds_everything_but_the_comparison_and_the_final_export():
     assert skip_reason("full", {"phase1"}) is None
     assert skip_reason("full", set()) is None
-    assert skip_reason("full", {"final"}) is None
+    assert skip_reason("full", {"final"}) is not None
     assert skip_reason("full", {"corrections_only"}) is not None
 
 
@@ -19,7 +19,7 @@ def test_corrections_mode_reuses_offers_and_recomputes_the_rest():
     assert skip_reason("corrections", {"phase1"}) == "corrections mode reuses the extracted offers"
     assert skip_reason("corrections", set()) is None
     assert skip_reason("corrections", {"corrections_only"}) is None
-    assert skip_reason("corrections", {"final"}) is None
+    assert skip_reason("corrections", {"final"}) is not None
 
 
 def test_final_mode_builds_only_the_final_export():

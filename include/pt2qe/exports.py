@@ -150,9 +150,11 @@ def new_folder_name(kind: str, now: datetime | None = None) -> str:
 def staging_folder(output_root: Path, name: str) -> Path:
     """Temporary folder a run writes into; published by `publish_folder`."""
     output_root.mkdir(parents=True, exist_ok=True)
+    # leftovers of runs that were killed before publishing (one run at a time)
+    for stale in output_root.glob(".*_*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
     tmp = output_root / f".{name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
     return tmp
 

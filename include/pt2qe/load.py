@@ -62,8 +62,9 @@ def copy_batches(conn, schema: str, name: str, columns: list[str], batches: Iter
     return rows
 
 
-def load_source(wh, source, tables: tuple[Table, ...] = TABLES, progress=None, target: str = RAW) -> list[LoadStats]:
-    """Load every contract table of `source` into schema `target`, atomically as a set."""
+def load_source(wh, source, tables: tuple[Table, ...] = TABLES, progress=None, target: str = RAW, swap: bool = True) -> list[LoadStats]:
+    """Load every contract table of `source` into `<target>__next`; with `swap`, replace
+    schema `target` by it at once (without, `swap_schema` does it after the checks)."""
     stats: list[LoadStats] = []
     staging = f"{target}__next"
     with wh.connect() as conn:
@@ -81,7 +82,8 @@ def load_source(wh, source, tables: tuple[Table, ...] = TABLES, progress=None, t
             stats.append(st)
             if progress:
                 progress(st)
-        swap_schema(conn, staging, target)
+        if swap:
+            swap_schema(conn, staging, target)
     return stats
 
 

@@ -24,6 +24,8 @@ from pt2qe import journal
 from pt2qe.paths import project_root
 
 MODES = ("full", "corrections", "final")
+PUBLISHED_MARTS = "marts"  # what BI reads
+STAGED_MARTS = "marts_next"  # where a run builds its marts until every gate passed
 FOLDER_KIND = {"full": "run", "corrections": "corrections", "final": "final"}
 CORRECTIONS_FILE = "capping_cubes_corrections.csv"
 
@@ -128,11 +130,15 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
             "run_id": run_id,
             "run_date": now.date().isoformat(),
             "apply_corrections": mode == "corrections",
+            "marts_schema": STAGED_MARTS,
         },
     }
     journal.emit("plan", **{k: plan[k] for k in ("mode", "source_desc", "as_of", "period_start", "period_end", "quarters", "reads", "writes", "dry_run")})
+    if capping_rows is not None:
+        gate_inputs(plan, capping_rows, corrections_rows)
     if dry_run:
         return plan
+    reset_staging_marts()
     if capping_rows is not None:
         _load_capping(capping_rows, corrections_rows if mode == "corrections" else [])
     if mode == "corrections":
@@ -248,10 +254,113 @@ def extract_source(plan: dict) -> dict:
         get_warehouse(),
         source,
         progress=lambda st: journal.emit("table", table=st.table, rows=st.rows, seconds=round(st.seconds, 2)),
+        swap=False,  # raw__next replaces raw only once the source gate passed
     )
     total = sum(s.rows for s in stats)
     journal.emit("stage", stage="extract", rows=total, seconds=round(time.monotonic() - t0, 2))
     return {"rows": total, "tables": {s.table: s.rows for s in stats}}
+
+
+def swap_raw(plan: dict) -> None:
+    """The checked extraction replaces schema raw, all tables at once."""
+    from pt2qe.load import swap_schema
+    from pt2qe.warehouse import get_warehouse
+
+    if plan["mode"] != "full":
+        return
+    with get_warehouse().connect() as conn:
+        swap_schema(conn, "raw__next", "raw")
+
+
+def reset_staging_marts() -> None:
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        conn.execute(f"drop schema if exists {STAGED_MARTS} cascade")
+        conn.execute(f"create schema {STAGED_MARTS}")
+        conn.commit()
+
+
+# --------------------------------------------------------------------------- gates
+
+
+def quality_dir(plan: dict) -> Path:
+    from pt2qe.paths import state_dir
+
+    return state_dir() / "quality" / plan["run_id"].replace(":", "_").replace("+", "_")
+
+
+def gate_inputs(plan: dict, capping_rows, corrections_rows) -> None:
+    """The pricing team's files, as parsed, against expectations/inputs/*.json."""
+    import pandas as pd
+
+    from pt2qe.gates import Target, run_gate, suite_path
+
+    caps = ("CAPPING_HIGH", "CAPPING_MEDIUM", "CAPPING_LOW")
+
+    def frame(rows, keys):
+        data = [{**{k.upper(): getattr(r, k) for k in keys}, **{c: float(getattr(r, c.lower())) for c in caps}} for r in rows]
+        return pd.DataFrame(data, index=[r.line for r in rows], columns=[k.upper() for k in keys] + list(caps))
+
+    targets = [Target(suite_path("inputs", "capping_type_client"), dataframe=frame(capping_rows, ["type_client"]), label=plan["capping_file"])]
+    if corrections_rows is not None:
+        targets.append(
+            Target(
+                suite_path("inputs", "capping_corrections"),
+                dataframe=frame(corrections_rows, ["univers", "type_client", "type_restaurant", "geo"]),
+                label=plan["corrections_file"],
+            )
+        )
+    run_gate("inputs", targets, None, quality_dir(plan))
+
+
+def gate_targets(gate: str, plan: dict, exported: dict | None = None) -> list:
+    """What each warehouse gate validates for this run (empty: nothing to check)."""
+    from pt2qe.contract import TABLES
+    from pt2qe.gates import Target, suite_path
+
+    mode = plan["mode"]
+    if gate == "source":
+        if mode != "full":
+            return []
+        return [Target(suite_path("source", t.pg_name), "raw__next", t.pg_name, params={"as_of": plan["as_of"]}) for t in TABLES]
+    if gate == "recommendations":
+        if mode == "final":
+            return []
+        return [
+            Target(suite_path("recommendations", "recommendations"), STAGED_MARTS, "recommendations"),
+            Target(suite_path("recommendations", "int_price_offers"), "intermediate", "int_price_offers"),
+        ]
+    if gate == "exports":
+        targets = []
+        for name, (mart, _order, _drop) in FILES[mode].items():
+            schema = exported["schemas"][name]
+            targets.append(
+                Target(
+                    suite_path("exports", "exports"),
+                    schema,
+                    mart,
+                    label=f"{schema}.{mart} → {name}",
+                    params={"exported_rows": exported["files"][name], "key": EXPORT_KEYS[mart]},
+                )
+            )
+        return targets
+    raise ValueError(f"unknown gate {gate!r}")
+
+
+def run_warehouse_gate(gate: str, plan: dict, exported: dict | None = None) -> dict:
+    from pt2qe.gates import gx_url, run_gate
+    from pt2qe.warehouse import get_warehouse
+
+    targets = gate_targets(gate, plan, exported)
+    if not targets:
+        journal.emit("stage", stage=f"gate {gate} (nothing to check in {plan['mode']} mode)", rows=0)
+        return {"gate": gate, "skipped": True}
+    t0 = time.monotonic()
+    summary = run_gate(gate, targets, gx_url(get_warehouse().url), quality_dir(plan))
+    checked = sum(t.get("evaluated") or 0 for t in summary["targets"])
+    journal.emit("stage", stage=f"gate {gate}: {checked} expectations passed", rows=len(targets), seconds=round(time.monotonic() - t0, 2))
+    return summary
 
 
 # --------------------------------------------------------------------------- export
@@ -281,6 +390,19 @@ FILES = {
     },
 }
 SUMMARY_FILE = "export_summary.txt"
+# the column the exports gate checks for NULLs, per exported mart
+EXPORT_KEYS = {
+    "recommendations_detail": "id_cnd",
+    "statistics_by_dimension": "dimension",
+    "impact_analysis": "type_client",
+    "price_increase_distribution": "tranche",
+    "decision_path_analysis": "decision_path",
+    "capping_distribution": "capping_applied",
+    "capping_cubes": "univers",
+    "corrections_comparison": "univers",
+    "final_price_offers": "id_cnd",
+    "validation_report": "indicateur",
+}
 
 
 def files_for(mode: str) -> list[str]:
@@ -290,35 +412,99 @@ def files_for(mode: str) -> list[str]:
     return names
 
 
-def export_run(plan: dict) -> dict:
-    from pt2qe.exports import ExportFormat, export_relation, publish_folder, staging_folder
-    from pt2qe.summary import write_summary
-    from pt2qe.warehouse import get_warehouse
+def _export_format(plan: dict):
+    from pt2qe.exports import ExportFormat
 
-    t0 = time.monotonic()
     out = plan["output"]
-    fmt = ExportFormat(
+    return ExportFormat(
         separator=out["csv_separator"],
         decimal=out["decimal_separator"],
         encoding=out["csv_encoding"],
         decimal_places=out["decimal_places"],
         percentage_format=out["percentage_format"],
     )
+
+
+def export_run(plan: dict) -> dict:
+    """Write the run's files into a hidden temporary folder, from the staged marts (or
+    the published ones for marts this mode does not rebuild)."""
+    from pt2qe.exports import export_relation, staging_folder
+    from pt2qe.summary import write_summary
+    from pt2qe.warehouse import get_warehouse
+
+    t0 = time.monotonic()
+    fmt = _export_format(plan)
     root = Path(plan["output_root"])
     tmp = staging_folder(root, plan["output_folder"])
-    counts = {}
-    wh = get_warehouse()
-    with wh.connect() as conn:
+    counts, schemas = {}, {}
+    with get_warehouse().connect() as conn:
         for name, (mart, order, drop) in FILES[plan["mode"]].items():
-            counts[name] = export_relation(conn, "marts", mart, tmp / name, fmt, order, drop)
-        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts)
+            schema = STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
+            schemas[name] = schema
+            counts[name] = export_relation(conn, schema, mart, tmp / name, fmt, order, drop)
+        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts, _marts_schema(conn))
     if plan["mode"] == "corrections":
         shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
-    final = publish_folder(tmp, root, plan["output_folder"])
-    record_run(plan, final)
     journal.emit("stage", stage="export", rows=sum(counts.values()), seconds=round(time.monotonic() - t0, 2), files=counts)
+    return {"folder": str(tmp), "files": counts, "schemas": schemas}
+
+
+def _marts_schema(conn) -> str:
+    return STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, "run_reconciliation") else PUBLISHED_MARTS
+
+
+def publish_run(plan: dict, exported: dict) -> dict:
+    """Every gate passed: the staged marts replace the published ones in one
+    transaction, then the output folder is renamed into place."""
+    from pt2qe.exports import publish_folder
+    from pt2qe.warehouse import get_warehouse
+
+    t0 = time.monotonic()
+    tmp = Path(exported["folder"])
+    quality = quality_dir(plan)
+    if quality.exists():
+        shutil.copytree(quality, tmp / "quality", dirs_exist_ok=True)
+    with get_warehouse().connect() as conn:
+        moved = publish_marts(conn)
+    final = publish_folder(tmp, Path(plan["output_root"]), plan["output_folder"])
+    record_run(plan, final)
+    journal.emit("stage", stage=f"publish: {len(moved)} marts", rows=len(moved), seconds=round(time.monotonic() - t0, 2))
     journal.emit("outputs", folder=str(final))
-    return {"folder": str(final), "files": counts}
+    return {"folder": str(final), "marts": moved}
+
+
+def publish_marts(conn) -> list[str]:
+    """Move every relation of marts_next into marts, replacing its namesake, and grant
+    the BI role read access, all in one transaction."""
+    from psycopg import sql
+
+    from pt2qe.warehouse import BI_ROLE
+
+    with conn.transaction():
+        conn.execute(f"create schema if not exists {PUBLISHED_MARTS}")
+        relations = conn.execute(
+            """
+            select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %s and c.relkind in ('r', 'v', 'm') order by c.relname
+            """,
+            (STAGED_MARTS,),
+        ).fetchall()
+        for name, kind in relations:
+            what = sql.SQL({"r": "table", "v": "view", "m": "materialized view"}[kind])
+            current = conn.execute(
+                "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = %s and c.relname = %s",
+                (PUBLISHED_MARTS, name),
+            ).fetchone()
+            if current:
+                old = sql.SQL({"r": "table", "v": "view", "m": "materialized view"}[current[0]])
+                conn.execute(sql.SQL("drop {} {}.{} cascade").format(old, sql.Identifier(PUBLISHED_MARTS), sql.Identifier(name)))
+            conn.execute(sql.SQL("alter {} {}.{} set schema {}").format(what, sql.Identifier(STAGED_MARTS), sql.Identifier(name), sql.Identifier(PUBLISHED_MARTS)))
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
+        if exists:
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(PUBLISHED_MARTS), sql.Identifier(BI_ROLE)))
+            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(sql.Identifier(PUBLISHED_MARTS), sql.Identifier(BI_ROLE)))
+        conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(STAGED_MARTS)))
+    return [name for name, _ in relations]
 
 
 def record_run(plan: dict, folder: Path) -> None:

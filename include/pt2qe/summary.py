@@ -1,6 +1,6 @@
 """`export_summary.txt`: the run in plain words, every number read from the marts.
 
-The counts come from `marts.run_reconciliation` (built by dbt), so the file reconciles
+The counts come from the mart `run_reconciliation` (built by dbt), so the file reconciles
 by construction: offers read = kept + filtered (by reason), kept = MASTER + NATIONAL +
 NO_MATCH, recommended = MASTER + NATIONAL = rows of recommendations_detail.csv. The
 function checks those identities again before writing and refuses to write a summary
@@ -55,9 +55,11 @@ def _fmt(value: Decimal | None, unite: str, decimal_mark: str, places: int, pct_
     return text.replace(".", decimal_mark)
 
 
-def reconciliation(conn) -> list[tuple[str, str, Decimal, str]]:
+def reconciliation(conn, schema: str = "marts") -> list[tuple[str, str, Decimal, str]]:
+    from psycopg import sql
+
     return conn.execute(
-        "select section, indicateur, valeur, unite from marts.run_reconciliation order by ordre"
+        sql.SQL("select section, indicateur, valeur, unite from {}.run_reconciliation order by ordre").format(sql.Identifier(schema))
     ).fetchall()
 
 
@@ -76,9 +78,9 @@ def check_identities(values: dict[str, Decimal], exported_rows: int | None) -> N
         raise SummaryError("export_summary.txt does not reconcile: " + "; ".join(bad))
 
 
-def write_summary(conn, path: Path, plan: dict, exported_rows: int | None, files: dict[str, int]) -> None:
+def write_summary(conn, path: Path, plan: dict, exported_rows: int | None, files: dict[str, int], schema: str = "marts") -> None:
     out = plan["output"]
-    rows = reconciliation(conn)
+    rows = reconciliation(conn, schema)
     values = {ind: val for _s, ind, val, _u in rows}
     check_identities(values, exported_rows)
     mark, places, pct = out["decimal_separator"], out["decimal_places"], out["percentage_format"]

@@ -24,13 +24,15 @@ def manifest_path() -> Path:
 
 # dbt tags that say which modes rebuild a node (see dbt_project.yml)
 CAP_INDEPENDENT_TAG = "phase1"  # offers and history: reused by corrections runs
-FINAL_TAG = "final"  # final export marts: the only nodes a final run builds
+FINAL_TAG = "final"  # final export marts: built by final runs, and only them
 CORRECTIONS_TAG = "corrections_only"  # before/after comparison: corrections runs only
 
 
 def skip_reason(mode: str, tags: set[str]) -> str | None:
     if CORRECTIONS_TAG in tags and mode != "corrections":
         return "the before/after comparison belongs to corrections runs"
+    if FINAL_TAG in tags and mode != "final":
+        return "the final export is built by final runs (Option 3) only"
     if mode == "final" and FINAL_TAG not in tags:
         return "final mode builds only the final export"
     if mode == "corrections" and CAP_INDEPENDENT_TAG in tags:

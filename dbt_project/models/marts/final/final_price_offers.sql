@@ -12,7 +12,7 @@ with
 
 recommendations as (
 
-    select * from {{ ref('recommendations') }}
+    select * from {{ source('published', 'recommendations') }}
 
 ),
 

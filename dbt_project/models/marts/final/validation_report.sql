@@ -17,7 +17,7 @@ final_price_offers as (
 
 recommendations as (
 
-    select * from {{ ref('recommendations') }}
+    select * from {{ source('published', 'recommendations') }}
 
 ),
 
