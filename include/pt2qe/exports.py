@@ -148,13 +148,23 @@ def new_folder_name(kind: str, now: datetime | None = None) -> str:
 
 
 def staging_folder(output_root: Path, name: str) -> Path:
-    """Temporary folder a run writes into; published by `publish_folder`."""
+    """Temporary folder a run writes into, published by `publish_folder` (a rename).
+
+    It lives in the state folder when that is on the same file system as the output root
+    (so a killed run leaves nothing at all under outputs/), else hidden in the root.
+    """
+    from pt2qe.paths import state_dir
+
     output_root.mkdir(parents=True, exist_ok=True)
+    parent = state_dir() / "staging_outputs"
+    parent.mkdir(parents=True, exist_ok=True)
+    if parent.stat().st_dev != output_root.stat().st_dev:
+        parent = output_root
     # leftovers of runs that were killed before publishing (one run at a time)
-    for stale in output_root.glob(".*_*.tmp"):
+    for stale in parent.glob(".*_*.tmp"):
         if stale.is_dir():
             shutil.rmtree(stale)
-    tmp = output_root / f".{name}.tmp"
+    tmp = parent / f".{name}.tmp"
     tmp.mkdir()
     return tmp
 

@@ -21,3 +21,15 @@ def emit(kind: str, **data) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def fault_point(name: str) -> None:
+    """A place where the fault-injection tests pause a run to kill it: with
+    PT2QE_FAULT_PAUSE=name:seconds, the run announces the point and sleeps there."""
+    spec = os.environ.get("PT2QE_FAULT_PAUSE", "")
+    point, _, seconds = spec.partition(":")
+    if point == name:
+        import time
+
+        emit("fault_point", point=name)
+        time.sleep(float(seconds or 30))

@@ -19,6 +19,7 @@ import pyarrow.csv as pcsv
 from psycopg import sql
 
 from pt2qe.contract import PG_TYPES, TABLES, Table
+from pt2qe.journal import fault_point
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def load_source(wh, source, tables: tuple[Table, ...] = TABLES, progress=None, t
             stats.append(st)
             if progress:
                 progress(st)
+            fault_point("load")
         if swap:
             swap_schema(conn, staging, target)
     return stats

@@ -442,6 +442,7 @@ def export_run(plan: dict) -> dict:
             schema = STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
             schemas[name] = schema
             counts[name] = export_relation(conn, schema, mart, tmp / name, fmt, order, drop)
+            journal.fault_point("export")
         write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts, _marts_schema(conn))
     if plan["mode"] == "corrections":
         shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
