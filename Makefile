@@ -42,6 +42,9 @@ test: install ## the whole test suite (unit, dbt, DAG import, end to end)
 test-fast: install ## the tests that need no warehouse
 	$(BIN)/python -m pytest -q -m "not e2e and not warehouse"
 
+bench: install ## the seed-scale benchmark (2,345,678 offers; also 1/10 and 1/100): outputs/bench_*/report.json
+	$(BIN)/pt2qe bench
+
 lint: install ## ruff + sqlfluff
 	$(BIN)/ruff check include plugins dags tests
 

@@ -5,6 +5,7 @@
                      [--skip-extraction] [--generate-final-only] [--dry-run] [-q|-qq|-vv]
     pt2qe warehouse url [--bi] | start | stop | status
     pt2qe demo-data OUT_DIR [--offers N] [--seed S] [--format csv|parquet]
+    pt2qe bench [--scale F ...]
 
 `run` triggers the `pt2qe` DAG through Airflow (embedded: `airflow dags test`), the same
 DAG analysts trigger from the UI, and prints each stage as it ends.
@@ -39,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     wh = sub.add_parser("warehouse", help="the warehouse in use")
     wh.add_argument("action", choices=["url", "start", "stop", "status"])
     wh.add_argument("--bi", action="store_true", help="the read-only URL for BI tools")
+
+    bench = sub.add_parser("bench", help="the seed-scale benchmark (report.json in outputs/bench_*)")
+    bench.add_argument("--scale", type=float, action="append", help="fraction of the seed's 2,345,678 offers (repeatable; default 0.01, 0.1 and 1)")
+    bench.add_argument("--output-folder", default="outputs")
 
     demo = sub.add_parser("demo-data", help="write a generated source folder")
     demo.add_argument("out_dir")
@@ -148,9 +153,18 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from pt2qe.bench import run_bench
+    from pt2qe.pipeline import resolve_path
+
+    report = run_bench(args.scale or [0.01, 0.1, 1.0], resolve_path(args.output_folder, "output_folder"))
+    print(f"Report: {report}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "warehouse": cmd_warehouse, "demo-data": cmd_demo}
+    handlers = {"run": cmd_run, "warehouse": cmd_warehouse, "demo-data": cmd_demo, "bench": cmd_bench}
     return handlers[args.command](args)
 
 
