@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -149,7 +150,10 @@ def test_final_export_from_the_corrected_recommendations(loop, corrected):
     proc = run_cli("run", "--generate-final-only", *loop["common"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder,) = loop["out"].glob("final_*")
-    assert sorted(p.name for p in folder.iterdir()) == ["export_summary.txt", "final_price_offers.csv", "validation_report.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["export_summary.txt", "final_price_offers.csv", "quality", "validation_report.csv"]
+    # the gates' results and Data Docs travel with the files they vouch for
+    assert json.loads((folder / "quality" / "exports" / "summary.json").read_text())["success"] is True
+    assert (folder / "quality" / "exports" / "data_docs" / "index.html").exists()
     offers = {r["ID_CND"]: r for r in read_csv(folder / "final_price_offers.csv")}
     assert sorted(offers) == sorted(hand_world.EXPECTED)
     assert offers["O02"]["NOUVEAU_PRIX"] == "17,050" and offers["O02"]["PCT_HAUSSE"] == "10,00"
