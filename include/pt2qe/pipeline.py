@@ -479,7 +479,7 @@ def publish_marts(conn) -> list[str]:
     the BI role read access, all in one transaction."""
     from psycopg import sql
 
-    from pt2qe.warehouse import BI_ROLE
+    from pt2qe.warehouse import ensure_bi_role
 
     with conn.transaction():
         conn.execute(f"create schema if not exists {PUBLISHED_MARTS}")
@@ -500,10 +500,7 @@ def publish_marts(conn) -> list[str]:
                 old = sql.SQL({"r": "table", "v": "view", "m": "materialized view"}[current[0]])
                 conn.execute(sql.SQL("drop {} {}.{} cascade").format(old, sql.Identifier(PUBLISHED_MARTS), sql.Identifier(name)))
             conn.execute(sql.SQL("alter {} {}.{} set schema {}").format(what, sql.Identifier(STAGED_MARTS), sql.Identifier(name), sql.Identifier(PUBLISHED_MARTS)))
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
-        if exists:
-            conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(PUBLISHED_MARTS), sql.Identifier(BI_ROLE)))
-            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(sql.Identifier(PUBLISHED_MARTS), sql.Identifier(BI_ROLE)))
+        ensure_bi_role(conn)
         conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(STAGED_MARTS)))
     return [name for name, _ in relations]
 

@@ -330,6 +330,25 @@ class EmbeddedPostgres:
                 self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop", check=False)
 
 
+def ensure_bi_role(conn) -> None:
+    """The read-only role of BI tools: it can read schema marts and nothing else.
+
+    Its password comes from PT2QE_BI_PASSWORD (none on the embedded warehouse, which
+    only listens on 127.0.0.1). Call inside the publishing transaction.
+    """
+    from psycopg import sql
+
+    password = os.environ.get("PT2QE_BI_PASSWORD")
+    if not conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone():
+        conn.execute(sql.SQL("create role {} login nosuperuser nocreatedb nocreaterole noinherit").format(sql.Identifier(BI_ROLE)))
+    if password:
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(BI_ROLE), sql.Literal(password)))
+    conn.execute(sql.SQL("revoke create on schema public from public"))
+    conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(BI_ROLE)))
+    conn.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(BI_ROLE)))
+    conn.execute(sql.SQL("grant select on all tables in schema marts to {}").format(sql.Identifier(BI_ROLE)))
+
+
 def bi_url(wh: Warehouse) -> str:
     """URL for BI tools: the read-only role on the same database."""
     parts = wh.parts
