@@ -138,7 +138,7 @@ def test_bad_source_is_refused_and_changes_nothing(case, world, warehouse, tmp_p
 
 
 CAPPING_CASES = {
-    "missing file": (None, ["capping_type_client.csv", "missing"]),
+    "missing file": (None, ["capping_type_client.csv", "expected an existing CSV file, found no such file"]),
     "decimal point where a comma is configured": (b"TYPE_CLIENT;CAPPING_HIGH;CAPPING_MEDIUM;CAPPING_LOW\r\nRCI PI GI;0.025;0,05;0,075\r\n", ["line 2", "column CAPPING_HIGH", "'0.025'"]),
     "comma-separated file": (b"TYPE_CLIENT,CAPPING_HIGH,CAPPING_MEDIUM,CAPPING_LOW\r\nRCI PI GI,0.025,0.05,0.075\r\n", ["capping_type_client.csv", "line 1", "';'"]),
     "cap above 1": (b"TYPE_CLIENT;CAPPING_HIGH;CAPPING_MEDIUM;CAPPING_LOW\r\nRCI PI GI;0,025;1,5;0,075\r\n", ["line 2", "column CAPPING_MEDIUM", "between 0 and 1"]),
