@@ -22,6 +22,7 @@ def warehouse():
 
 @pytest.fixture()
 def pg(warehouse):
-    """A connection to the test warehouse (rolled back unless the test commits)."""
+    """A connection to the test warehouse (psycopg commits on leaving the block: tests
+    clean up the scratch schemas they create)."""
     with warehouse.connect() as conn:
         yield conn

@@ -36,3 +36,13 @@ def test_each_identity_is_checked(change, message):
 def test_exported_rows_must_equal_recommended():
     with pytest.raises(SummaryError, match=re.escape("offres_recommandees = lignes exportées: 21 ≠ 20")):
         check_identities(GOOD, exported_rows=20)
+
+
+def test_amounts_and_rates_round_half_away_from_zero_like_the_csv_files():
+    from pt2qe.summary import _fmt
+
+    assert _fmt(D("2.0005"), "euros", ",", 3, 2) == "2,001"
+    assert _fmt(D("-2.0005"), "euros", ",", 3, 2) == "-2,001"
+    assert _fmt(D("0.123125"), "taux", ",", 3, 4) == "12,3125 %"
+    assert _fmt(D("0.0012345"), "taux", ",", 3, 2) == "0,12 %"
+    assert _fmt(D("1234567"), "nombre", ",", 3, 2) == "1 234 567"

@@ -9,7 +9,7 @@ that does not add up.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 LABELS = {
@@ -49,9 +49,10 @@ def _fmt(value: Decimal | None, unite: str, decimal_mark: str, places: int, pct_
     if unite == "nombre":
         text = f"{int(value):,}".replace(",", " ")
     elif unite == "taux":
-        text = f"{(Decimal(value) * 100).quantize(Decimal(1).scaleb(-pct_places)):f} %"
+        text = f"{(Decimal(value) * 100).quantize(Decimal(1).scaleb(-pct_places), rounding=ROUND_HALF_UP):f} %"
     else:
-        text = f"{Decimal(value).quantize(Decimal(1).scaleb(-places)):,f}".replace(",", " ")
+        # half away from zero, like the CSV files (PostgreSQL's round on numeric)
+        text = f"{Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,f}".replace(",", " ")
     return text.replace(".", decimal_mark)
 
 
