@@ -3,7 +3,8 @@
 
 Recommends a new price for every customer × article offer from the Tier 1 corridors
 (QUOTE_ENGINE_RULES.md): extraction → dbt (offers, corridor matching, capping cubes,
-recommendations, marts) → CSV exports in `outputs/<kind>_YYYYMMDD_HHMMSS/`.
+recommendations, price registry, price book, marts) → CSV exports and report.html in
+`outputs/<kind>_YYYYMMDD_HHMMSS/` → (final runs) price history and change notifications.
 
 Write-audit-publish: the source lands in `raw__next`, the marts in `marts_next`, the files
 in a hidden folder; a Great Expectations gate follows each stage, and only when every
@@ -17,7 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from pt2qe_airflow.pt2qe_cosmos import dbt_task_group
+from pt2qe_airflow.pt2qe_cosmos import dbt_build
 from pt2qe_airflow.pt2qe_gx_gate import GxGateOperator
 
 DEFAULT_ARGS = {"owner": "pricing", "retries": 1, "retry_delay": pendulum.duration(seconds=10)}
@@ -92,14 +93,26 @@ def pt2qe():
 
         return publish_run(plan, exported)
 
+    @task(trigger_rule="none_failed")
+    def notify(plan: dict) -> dict:
+        """Price changes of a final run's publication to the configured webhooks (outbox)."""
+        from pt2qe.pipeline import notify_price_changes
+
+        return notify_price_changes(plan)
+
     plan = prepare()
     go = proceed(plan)
     loaded = extract(plan)
     swapped = swap_raw(plan)
-    transform = dbt_task_group("quote_engine", select=["path:models", "path:seeds"])
+    # dbt build of the nodes this mode rebuilds: offers, price registry, quote engine,
+    # analyses (full, corrections) or final export and price book (final)
+    transform = dbt_build("transform", stage="models")
+    # history of the published prices: the dbt snapshot of marts.price_list_items (final runs)
+    history = dbt_build("price_history", stage="history", select="tag:price_book_history", trigger_rule="none_failed")
     exported = export(plan)
     published = publish(plan, exported)
     go >> loaded >> gate_source >> swapped >> transform >> gate_recommendations >> exported >> gate_exports >> published
+    published >> history >> notify(plan)
 
 
 pt2qe()

@@ -48,6 +48,7 @@ EXPECTED_DBT_VARS = {
          "target": "NEW_BORNE_PL6_PLX"},
         {"position": "BELOW_PAS", "condition": "DEFAULT", "target": "NEW_PAS"},
     ],
+    "publish_statuses": ["VALIDE"],
 }  # fmt: skip
 
 

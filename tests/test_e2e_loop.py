@@ -12,6 +12,7 @@ import csv
 import filecmp
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -150,7 +151,14 @@ def test_final_export_from_the_corrected_recommendations(loop, corrected):
     proc = run_cli("run", "--generate-final-only", *loop["common"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder,) = loop["out"].glob("final_*")
-    assert sorted(p.name for p in folder.iterdir()) == ["export_summary.txt", "final_price_offers.csv", "quality", "validation_report.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "export_summary.txt",
+        "final_price_offers.csv",
+        "price_book_held_offers.csv",
+        "quality",
+        "report.html",
+        "validation_report.csv",
+    ]
     # the gates' results and Data Docs travel with the files they vouch for
     assert json.loads((folder / "quality" / "exports" / "summary.json").read_text())["success"] is True
     assert (folder / "quality" / "exports" / "data_docs" / "index.html").exists()
@@ -170,7 +178,11 @@ def test_two_full_runs_write_identical_files(loop):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (second,) = again.glob("run_*")
     csvs = sorted(p.name for p in loop["run"].glob("*.csv"))
-    assert len(csvs) == 7
+    assert len(csvs) == 9  # 7 quote-engine files + the registry's anomalies and suggestions
     match, mismatch, errors = filecmp.cmpfiles(loop["run"], second, csvs, shallow=False)
     assert (mismatch, errors) == ([], [])
+    # the report too, apart from the run id and the folder name it shows
+    pages = [(f / "report.html").read_text(encoding="utf-8") for f in (loop["run"], second)]
+    pages = [re.sub(r"manual__[0-9T:.+-]+|run_[0-9]{8}_[0-9]{6}", "…", page) for page in pages]
+    assert pages[0] == pages[1]
     shutil.rmtree(again)

@@ -77,7 +77,7 @@ def world(tmp_path_factory):
 
 KILL_POINTS = {
     "load": ({"PT2QE_FAULT_PAUSE": "load:60"}, lambda e: e.get("kind") == "fault_point" and e["point"] == "load"),
-    "dbt": ({}, lambda e: e.get("kind") == "task" and e.get("task", "").startswith("quote_engine.int_offers__screened")),
+    "dbt": ({}, lambda e: e.get("kind") == "node" and e.get("node") == "int_offers__screened"),
     "export": ({"PT2QE_FAULT_PAUSE": "export:60"}, lambda e: e.get("kind") == "fault_point" and e["point"] == "export"),
 }
 

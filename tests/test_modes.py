@@ -26,3 +26,11 @@ def test_final_mode_builds_only_the_final_export():
     assert skip_reason("final", {"final"}) is None
     assert skip_reason("final", set()) == "final mode builds only the final export"
     assert skip_reason("final", {"phase1"}) is not None
+
+
+def test_build_selection_says_what_skip_reason_says():
+    from pt2qe_airflow.pt2qe_cosmos import build_selection
+
+    assert build_selection("full") == ("path:models path:seeds", "tag:final tag:corrections_only")
+    assert build_selection("corrections") == ("path:models path:seeds", "tag:final tag:phase1")
+    assert build_selection("final") == ("tag:final", "tag:price_book_history")

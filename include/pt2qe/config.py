@@ -70,6 +70,8 @@ class ExtractionConfig:
     excluded_gmm: tuple[str, ...]
     excluded_hierarchy_n2: tuple[str, ...]
     fetch_size: int
+    # database sources: also extract the 4-quarter history aggregated by the source
+    pushdown_aggregation: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class Config:
             "filter_excluded_gmm": list(self.extraction.excluded_gmm),
             "filter_excluded_hierarchy_n2": list(self.extraction.excluded_hierarchy_n2),
             "reco1_rules": [rule.as_dict() for rule in self.recommendations.reco1_rules],
+            "publish_statuses": list(self.price_book.publish_statuses),
         }
 
 
@@ -374,6 +377,7 @@ def parse_config(raw: Any, source: Path) -> Config:
             excluded_gmm=tuple(extraction["excluded_gmm"]),
             excluded_hierarchy_n2=tuple(extraction["excluded_hierarchy_n2"]),
             fetch_size=int(extraction["fetch_size"]),
+            pushdown_aggregation=bool(extraction.get("pushdown_aggregation", False)),
         ),
         capping=CappingConfig(
             default_high=float(capping["default_high"]),

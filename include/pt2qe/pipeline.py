@@ -69,6 +69,7 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
     capping_file = resolve_path(params.get("capping_file") or "inputs/capping_type_client.csv", "capping_file")
     output_root = resolve_path(params.get("output_folder") or "outputs", "output_folder")
     corrections_dir = resolve_path(params.get("corrections_folder") or "corrections", "corrections_folder")
+    inputs_dir = resolve_path(params.get("inputs_folder") or "inputs", "inputs_folder")
     as_of_param = _parse_as_of(params.get("as_of") or "")
     now = now or datetime.now()
 
@@ -104,6 +105,17 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
 
     as_of = reference_date(weeks, as_of_param, today=now.date())
     period = last_four_quarters(weeks, as_of)
+    registry = price_lists = None
+    if mode == "full":
+        registry = _read_registry_inputs(inputs_dir, corrections_dir, dialect, as_of, config)
+        reads.extend(f.display for f in registry.imports.files)
+        if registry.reviews_file:
+            reads.append(registry.reviews_file)
+    if mode == "final":
+        from pt2qe.pricebook import read_price_lists
+
+        price_lists = read_price_lists(inputs_dir / "price_lists", dialect)
+        reads.extend(price_lists.files)
     folder = new_folder_name(FOLDER_KIND[mode], now)
     writes = [str(output_root / folder / name) for name in files_for(mode)]
 
@@ -135,15 +147,56 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
     }
     journal.emit("plan", **{k: plan[k] for k in ("mode", "source_desc", "as_of", "period_start", "period_end", "quarters", "reads", "writes", "dry_run")})
     if capping_rows is not None:
-        gate_inputs(plan, capping_rows, corrections_rows)
+        gate_inputs(plan, capping_rows, corrections_rows, registry)
     if dry_run:
         return plan
     reset_staging_marts()
     if capping_rows is not None:
         _load_capping(capping_rows, corrections_rows if mode == "corrections" else [])
+    if registry is not None:
+        _load_registry_inputs(registry)
+    if price_lists is not None:
+        _load_price_lists(price_lists)
     if mode == "corrections":
         snapshot_before(run_id)
     return plan
+
+
+def _read_registry_inputs(inputs_dir: Path, corrections_dir: Path, dialect, as_of: date, config):
+    """The price registry's imports (inputs/price_registry/) and reviews
+    (corrections/price_anomaly_reviews.csv), read and checked; nothing is loaded yet."""
+    from pt2qe.registry import read_registry_inputs
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        return read_registry_inputs(
+            conn,
+            inputs_dir,
+            corrections_dir,
+            dialect=dialect,
+            as_of=as_of,
+            mode=config.price_registry.import_mode,
+            display_root=project_root(),
+        )
+
+
+def _load_registry_inputs(registry) -> None:
+    from pt2qe.registry import load_registry_inputs
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        counts = load_registry_inputs(conn, registry)
+    journal.emit("stage", stage=f"price registry: {counts['imported']} prices imported, {counts['rejected']} rejected, {counts['reviews']} reviews", rows=counts["imported"])
+
+
+def _load_price_lists(price_lists) -> None:
+    from pt2qe.pricebook import load_price_lists
+    from pt2qe.warehouse import get_warehouse
+
+    with get_warehouse().connect() as conn:
+        n_lists, n_items = load_price_lists(conn, price_lists)
+        conn.commit()
+    journal.emit("stage", stage=f"price lists: {n_lists} lists, {n_items} items", rows=n_items)
 
 
 def _source_calendar(spec: str, config):
@@ -249,7 +302,9 @@ def extract_source(plan: dict) -> dict:
         journal.emit("stage", stage="extract (skipped: offers of the last full run are reused)", rows=0)
         return {"rows": 0, "skipped": True}
     t0 = time.monotonic()
-    source = open_source(plan["source"])
+    from pt2qe.config import load_config
+
+    source = open_source(plan["source"], fetch_size=load_config().extraction.fetch_size)
     stats = load_source(
         get_warehouse(),
         source,
@@ -290,7 +345,7 @@ def quality_dir(plan: dict) -> Path:
     return state_dir() / "quality" / plan["run_id"].replace(":", "_").replace("+", "_")
 
 
-def gate_inputs(plan: dict, capping_rows, corrections_rows) -> None:
+def gate_inputs(plan: dict, capping_rows, corrections_rows, registry=None) -> None:
     """The pricing team's files, as parsed, against expectations/inputs/*.json."""
     import pandas as pd
 
@@ -311,6 +366,12 @@ def gate_inputs(plan: dict, capping_rows, corrections_rows) -> None:
                 label=plan["corrections_file"],
             )
         )
+    if registry is not None:
+        from pt2qe.registry import gate_frames
+
+        params = {"as_of": plan["as_of"], "max_year": int(plan["as_of"][:4]) + 1}
+        for label, frame_ in gate_frames(registry):
+            targets.append(Target(suite_path("inputs", "registry_inputs"), dataframe=frame_, label=label, params=params))
     run_gate("inputs", targets, None, quality_dir(plan))
 
 
@@ -376,8 +437,13 @@ ANALYSES = {
     "capping_distribution.csv": ("capping_distribution", ["capping_applied", "decision_path", "reco_selectionnee"], ()),
     "capping_cubes_generated.csv": ("capping_cubes", ["univers", "type_client", "type_restaurant", "geo"], ()),
 }
+# the price registry (full runs: it does not depend on caps)
+REGISTRY_FILES = {
+    "price_registry_anomalies.csv": ("price_registry_anomalies", ["sort_order"], ("sort_order",)),
+    "price_suggestions.csv": ("price_suggestions", ["item_key", "context_key"], ()),
+}
 FILES = {
-    "full": ANALYSES,
+    "full": {**ANALYSES, **REGISTRY_FILES},
     "corrections": {
         **ANALYSES,
         "corrections_comparison.csv": (
@@ -387,9 +453,11 @@ FILES = {
     "final": {
         "final_price_offers.csv": ("final_price_offers", ["id_cln", "id_art", "id_cnd"], ()),
         "validation_report.csv": ("validation_report", ["ordre"], ("ordre",)),
+        "price_book_held_offers.csv": ("price_book_held_offers", ["id_cln", "id_art", "id_cnd"], ()),
     },
 }
 SUMMARY_FILE = "export_summary.txt"
+REPORT_FILE = "report.html"
 # the column the exports gate checks for NULLs, per exported mart
 EXPORT_KEYS = {
     "recommendations_detail": "id_cnd",
@@ -402,11 +470,14 @@ EXPORT_KEYS = {
     "corrections_comparison": "univers",
     "final_price_offers": "id_cnd",
     "validation_report": "indicateur",
+    "price_registry_anomalies": "observation_id",
+    "price_suggestions": "item_key",
+    "price_book_held_offers": "id_cnd",
 }
 
 
 def files_for(mode: str) -> list[str]:
-    names = [*FILES[mode], SUMMARY_FILE]
+    names = [*FILES[mode], SUMMARY_FILE, REPORT_FILE]
     if mode == "corrections":
         names.append(CORRECTIONS_FILE)
     return names
@@ -429,6 +500,9 @@ def export_run(plan: dict) -> dict:
     """Write the run's files into a hidden temporary folder, from the staged marts (or
     the published ones for marts this mode does not rebuild)."""
     from pt2qe.exports import export_relation, staging_folder
+    from pt2qe.config import CsvDialect
+    from pt2qe.registry import write_registry_outputs
+    from pt2qe.report import write_report
     from pt2qe.summary import write_summary
     from pt2qe.warehouse import get_warehouse
 
@@ -444,9 +518,17 @@ def export_run(plan: dict) -> dict:
             counts[name] = export_relation(conn, schema, mart, tmp / name, fmt, order, drop)
             journal.fault_point("export")
         write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts, _marts_schema(conn))
-    if plan["mode"] == "corrections":
-        shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
-    journal.emit("stage", stage="export", rows=sum(counts.values()), seconds=round(time.monotonic() - t0, 2), files=counts)
+        if plan["mode"] == "full":
+            out = plan["output"]
+            dialect = CsvDialect(separator=out["csv_separator"], decimal=out["decimal_separator"], encoding=out["csv_encoding"])
+            written = write_registry_outputs(conn, tmp, dialect)
+        else:
+            written = {}
+        if plan["mode"] == "corrections":
+            shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
+        write_report(conn, tmp, plan)
+    counts_all = {**counts, **written}
+    journal.emit("stage", stage="export", rows=sum(counts_all.values()), seconds=round(time.monotonic() - t0, 2), files=counts_all)
     return {"folder": str(tmp), "files": counts, "schemas": schemas}
 
 
@@ -549,3 +631,39 @@ def record_run(plan: dict, folder: Path) -> None:
                 (plan["run_id"], plan["corrections_file"], hashlib.sha256(data).hexdigest(), rows, finished, plan["triggered_by"]),
             )
         conn.commit()
+        if plan["mode"] == "full":
+            from pt2qe.registry import audit_applied_files
+
+            audit_applied_files(conn, plan["run_id"], plan["triggered_by"], finished)
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def notify_price_changes(plan: dict) -> dict:
+    """After a final run's publication: the price changes above
+    notifications.min_change_pct go to each configured webhook (outbox, batches,
+    retries). Other modes only retry what an earlier run left pending. Never fails the
+    run: what could not be delivered stays in control.price_change_outbox."""
+    from pt2qe.config import load_config
+    from pt2qe.notify import deliver_pending, notify_run
+    from pt2qe.warehouse import get_warehouse
+
+    settings = load_config().notifications
+    t0 = time.monotonic()
+    with get_warehouse().connect() as conn:
+        if plan["mode"] == "final":
+            enqueued, report = notify_run(conn, plan["run_id"], settings)
+            queued = enqueued.enqueued if enqueued else 0
+        else:
+            report, queued = deliver_pending(conn, settings), 0
+    delivered = report.delivered
+    journal.emit(
+        "stage",
+        stage=f"notifications: {queued} changes queued, {delivered} deliveries, {len(report.errors)} errors",
+        rows=delivered,
+        seconds=round(time.monotonic() - t0, 2),
+    )
+    for error in report.errors:
+        journal.emit("warning", message=error)
+    return {"queued": queued, "delivered": delivered, "errors": report.errors}
