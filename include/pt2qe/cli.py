@@ -5,6 +5,8 @@
                      [--skip-extraction] [--generate-final-only] [--dry-run] [-q|-qq|-vv]
     pt2qe warehouse url [--bi] | start | stop | status
     pt2qe demo-data OUT_DIR [--offers N] [--seed S] [--format csv|parquet]
+    pt2qe check SOURCE [--check-pt1ce] [--check-mappings] [--as-of DATE]
+    pt2qe outputs prune --keep N [--output-folder D] [--no-warehouse] [--dry-run] [--force]
     pt2qe bench [--scale F ...]
 
 `run` triggers the `pt2qe` DAG through Airflow (embedded: `airflow dags test`), the same
@@ -50,7 +52,36 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--offers", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--format", choices=["csv", "parquet"], default="csv")
+
+    check = sub.add_parser("check", help="test the source and the prerequisites of a run")
+    check.add_argument("source", help="folder of files, SQLAlchemy URL or Airflow connection id")
+    check.add_argument("--check-pt1ce", action="store_true", help="corridor tables hold rows")
+    check.add_argument("--check-mappings", action="store_true", help="type mappings hold rows")
+    check.add_argument("--as-of", default="", help="reference date YYYY-MM-DD")
+
+    outputs = sub.add_parser("outputs", help="the run folders under the output folder")
+    outputs_sub = outputs.add_subparsers(dest="outputs_command", required=True)
+    prune = outputs_sub.add_parser("prune", help="archive old run folders, drop leftovers")
+    prune.add_argument(
+        "--keep", type=_at_least_one, required=True, help="run folders kept per kind"
+    )
+    prune.add_argument("--output-folder", default="outputs")
+    prune.add_argument("--no-warehouse", action="store_true", help="leave the warehouse alone")
+    prune.add_argument("--dry-run", action="store_true", help="print what would go, change nothing")
+    prune.add_argument(
+        "--force", action="store_true", help="drop leftovers though Airflow lists an active run"
+    )
     return p
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 (the latest stays), found {n}")
+    return n
 
 
 def _mode(args) -> str:
@@ -85,6 +116,9 @@ def cmd_run(args) -> int:
         elif kind == "stage" and quiet == 0:
             secs = f" in {event['seconds']:.1f} s" if "seconds" in event else ""
             print(f"  ✓ {event['stage']}: {event.get('rows', 0):,} rows{secs}", flush=True)
+        elif kind == "node" and quiet == 0 and args.verbose:
+            secs = f" in {event['seconds']:.1f} s" if event.get("seconds") is not None else ""
+            print(f"      dbt {event['resource']} {event['node']}: {event['status']}{secs}", flush=True)
         elif kind == "table" and quiet == 0 and args.verbose:
             print(f"      {event['table']}: {event['rows']:,} rows in {event['seconds']:.1f} s", flush=True)
         elif kind == "task":
@@ -92,6 +126,8 @@ def cmd_run(args) -> int:
                 print(f"  ✗ {event['task']} failed: {event.get('error', '')}", file=sys.stderr, flush=True)
             elif quiet == 0 and args.verbose:
                 print(f"    · {event['task']} {event['state']} ({event['seconds']:.1f} s)", flush=True)
+        elif kind == "warning":
+            print(f"  ! {event['message']}", file=sys.stderr, flush=True)
         elif kind == "outputs" and quiet < 2:
             print(f"Outputs: {event['folder']}", flush=True)
 
@@ -162,9 +198,99 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from datetime import date
+
+    from pt2qe.check import Check, run_checks
+    from pt2qe.sources import SourceError, open_source
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"pt2qe: --as-of: expected a date YYYY-MM-DD, found {args.as_of!r}", file=sys.stderr)
+        return 2
+    try:
+        source = open_source(args.source)
+    except SourceError as exc:
+        print(Check("connection", False, str(exc)).line(), flush=True)
+        return 1
+    checks = run_checks(
+        source,
+        pt1ce=args.check_pt1ce,
+        mappings=args.check_mappings,
+        as_of=as_of,
+        on_check=lambda c: print(c.line(), flush=True),
+    )
+    missing = sum(not c.ok for c in checks)
+    print(f"{missing} prerequisite(s) missing" if missing else "every prerequisite is met")
+    return 1 if missing else 0
+
+
+def cmd_outputs(args) -> int:
+    from pt2qe.pipeline import resolve_path
+    from pt2qe.prune import KINDS, Archived, PruneError, prune_outputs, run_folders
+
+    root = resolve_path(args.output_folder, "output_folder")
+    verb = "would archive" if args.dry_run else "archived"
+
+    def show(item) -> None:
+        if isinstance(item, Archived):
+            mb = item.bytes / 1e6
+            size = f"{mb:.1f} MB" if mb >= 0.1 else f"{item.bytes / 1e3:.1f} kB"
+            print(f"{verb} {item.folder.name} → {item.zip_path} ({item.files} files, {size})")
+        else:
+            print(f"{verb} {item.name} → {root / 'archive' / (item.name + '.zip')}", flush=True)
+
+    status = 0
+    try:
+        done = prune_outputs(root, args.keep, dry_run=args.dry_run, on_archived=show)
+    except PruneError as exc:
+        print(f"pt2qe: {exc}", file=sys.stderr)
+        done, status = [], 1
+    kept = run_folders(root)
+    counts = ", ".join(f"{k} {sum(f.kind == k for f in kept)}" for k in KINDS)
+    print(f"outputs: {len(done)} folder(s) {verb}; run folders left in {root}: {counts}")
+    if args.no_warehouse:
+        return status
+    return max(status, _prune_warehouse(args))
+
+
+def _prune_warehouse(args) -> int:
+    from pt2qe.prune import PruneError, active_runs, prune_warehouse
+    from pt2qe.warehouse import get_warehouse
+
+    active = active_runs()
+    if active and not args.force:
+        print(
+            f"warehouse: nothing dropped, a pt2qe run is queued or running ({', '.join(active)}); "
+            "if it was killed, mark it failed in Airflow or use --force",
+            flush=True,
+        )
+        return 0
+    verb = "would drop" if args.dry_run else "dropped"
+    try:
+        with get_warehouse().connect() as conn:
+            drops = prune_warehouse(conn, dry_run=args.dry_run)
+    except PruneError as exc:
+        print(f"pt2qe: warehouse: {exc}", file=sys.stderr)
+        return 1
+    for d in drops:
+        print(f"warehouse: {verb} {d.kind} {d.name} ({d.reason})", flush=True)
+    if not drops:
+        print("warehouse: nothing superseded to drop", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "warehouse": cmd_warehouse, "demo-data": cmd_demo, "bench": cmd_bench}
+    handlers = {
+        "run": cmd_run,
+        "warehouse": cmd_warehouse,
+        "demo-data": cmd_demo,
+        "bench": cmd_bench,
+        "check": cmd_check,
+        "outputs": cmd_outputs,
+    }
     return handlers[args.command](args)
 
 

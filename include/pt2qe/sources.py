@@ -204,6 +204,11 @@ class FileSource:
 
 @dataclass
 class SqlSource:
+    """A database reached through SQLAlchemy (Oracle through python-oracledb in thin
+    mode in production). The queries are built in `pt2qe.oracle`; every one streams
+    through a server-side cursor, `fetch_size` rows at a time (configuration
+    `extraction.fetch_size`, also python-oracledb's `arraysize`)."""
+
     url: str  # SQLAlchemy URL
     schema: str | None = None
     fetch_size: int = 50_000
@@ -213,53 +218,138 @@ class SqlSource:
 
         return f"database {make_url(self.url).render_as_string(hide_password=True)}"
 
+    @property
+    def dialect_name(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).get_backend_name()
+
     def engine(self):
         from sqlalchemy import create_engine
 
-        return create_engine(self.url, pool_pre_ping=True)
+        from pt2qe.oracle import engine_options
+
+        return create_engine(self.url, **engine_options(self.dialect_name, self.fetch_size))
 
     def select_statement(self, table: Table, engine=None):
-        """SQLAlchemy Core SELECT of the contract columns, names quoted by the dialect."""
-        from sqlalchemy import column, select
-        from sqlalchemy import table as sa_table
+        """SQLAlchemy Core SELECT of the contract columns, names as the engine's dialect
+        holds them (Oracle's upper case when no engine is given)."""
+        from pt2qe.oracle import ORACLE, contract_select
 
-        name = table.name if not self._lowercase(engine) else table.pg_name
-        cols = [column(c.name if name == table.name else c.pg_name) for c in table.columns]
-        src = sa_table(name, *cols, schema=self.schema)
-        return select(*src.c)
-
-    def _lowercase(self, engine) -> bool:
-        # Oracle stores unquoted names upper case; PostgreSQL lower case.
-        return engine is not None and engine.dialect.name != "oracle"
+        dialect = engine.dialect.name if engine is not None else ORACLE
+        return contract_select(table, dialect, self.schema)
 
     def batches(self, table: Table, batch_rows: int | None = None) -> Iterator[pa.RecordBatch]:
-        from sqlalchemy import exc as sa_exc
+        engine = self.engine()
+        try:
+            yield from self._stream(engine, self.select_statement(table, engine), table, batch_rows)
+        finally:
+            engine.dispose()
+
+    def aggregated_history(
+        self, period, parallel_degree: int | None = None, batch_rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The 4-quarter invoice history computed by the source, one row per customer ×
+        article (`oracle.AGGREGATED_HISTORY`), for the `periods.Period` of the run."""
+        from pt2qe.oracle import AGGREGATED_HISTORY, aggregated_history_select
 
         engine = self.engine()
-        stmt = self.select_statement(table, engine)
+        stmt = aggregated_history_select(period, engine.dialect.name, self.schema, parallel_degree)
+        try:
+            yield from self._stream(engine, stmt, AGGREGATED_HISTORY, batch_rows)
+        finally:
+            engine.dispose()
+
+    def _stream(self, engine, stmt, table: Table, batch_rows) -> Iterator[pa.RecordBatch]:
+        from sqlalchemy import exc as sa_exc
+
+        from pt2qe.oracle import execution_options
+
         size = batch_rows or self.fetch_size
         row = 0
         try:
             with engine.connect() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=size).execute(stmt)
+                result = conn.execution_options(**execution_options(size)).execute(stmt)
                 for part in result.partitions(size):
                     arrays = [
-                        pa.array([_text(r[i]) for r in part], pa.string()) for i in range(len(table.columns))
+                        pa.array([_text(r[i]) for r in part], pa.string())
+                        for i in range(len(table.columns))
                     ]
                     batch = pa.RecordBatch.from_arrays(arrays, names=table.column_names)
                     yield check_batch(batch, table, f"table {table.name}", None, row)
                     row += len(part)
         except sa_exc.NoSuchTableError as exc:
             raise SourceError(f"table {table.name}", "missing table in the source") from exc
-        except sa_exc.ProgrammingError as exc:
+        except sa_exc.DBAPIError as exc:
             raise SourceError(f"table {table.name}", f"cannot be read: {exc.orig}") from exc
-        except sa_exc.DatabaseError as exc:
-            raise SourceError(f"table {table.name}", f"cannot be read: {exc.orig}") from exc
-        finally:
-            engine.dispose()
 
     def read_small(self, table: Table) -> pa.Table:
         return pa.Table.from_batches(list(self.batches(table)))
+
+    # ------------------------------------------------------------ prerequisites (pt2qe check)
+
+    def ping(self) -> None:
+        """Open a connection (SourceError naming the database when it fails)."""
+        from sqlalchemy import exc as sa_exc
+
+        engine = self.engine()
+        try:
+            with engine.connect():
+                pass
+        except sa_exc.DBAPIError as exc:
+            raise SourceError(self.describe(), f"cannot connect: {exc.orig}") from exc
+        except sa_exc.ArgumentError as exc:
+            raise SourceError(self.describe(), f"cannot connect: {exc}") from exc
+        finally:
+            engine.dispose()
+
+    def table_columns(self, tables: tuple[Table, ...]) -> dict[str, list[str] | str]:
+        """Per contract table, the upper-case names of its columns in the source, or why
+        it cannot be read. Asks `SELECT * FROM t WHERE 1 = 0`, so a view or an Oracle
+        synonym counts like a table."""
+        from sqlalchemy import exc as sa_exc
+        from sqlalchemy import literal_column, select
+        from sqlalchemy import table as sa_table
+
+        from pt2qe.oracle import source_name
+
+        engine = self.engine()
+        found: dict[str, list[str] | str] = {}
+        try:
+            for t in tables:
+                name = source_name(t.name, engine.dialect.name)
+                probe = (
+                    select(literal_column("*"))
+                    .select_from(sa_table(name, schema=self.schema))
+                    .where(literal_column("1") == literal_column("0"))
+                )
+                try:
+                    with engine.connect() as conn:
+                        found[t.name] = [k.upper() for k in conn.execute(probe).keys()]
+                except sa_exc.DBAPIError as exc:
+                    reason = str(exc.orig).strip().splitlines()[0]
+                    found[t.name] = f"missing table or not readable ({reason})"
+            return found
+        finally:
+            engine.dispose()
+
+    def row_counts(self, tables: tuple[Table, ...]) -> dict[str, int]:
+        """COUNT(*) of each table (which must exist)."""
+        from sqlalchemy import func, select
+
+        from pt2qe.oracle import source_table
+
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                counts = {}
+                for t in tables:
+                    src = source_table(t, engine.dialect.name, self.schema)
+                    count = select(func.count()).select_from(src)
+                    counts[t.name] = conn.execute(count).scalar_one()
+                return counts
+        finally:
+            engine.dispose()
 
 
 def _text(value) -> str | None:
