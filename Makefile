@@ -45,6 +45,10 @@ test-fast: install ## the tests that need no warehouse
 bench: install ## the seed-scale benchmark (2,345,678 offers; also 1/10 and 1/100): outputs/bench_*/report.json
 	$(BIN)/pt2qe bench
 
+PORT ?= 8080
+ui: install ## the Airflow UI + REST API on the embedded stack (PORT=8080); prints the URL and login
+	$(BIN)/pt2qe ui --port $(PORT)
+
 lint: install ## ruff + sqlfluff
 	$(BIN)/ruff check include plugins dags tests
 

@@ -16,7 +16,7 @@ Trigger it from the form (the Params below) or with `pt2qe run SOURCE …`.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from pt2qe_airflow.pt2qe_cosmos import dbt_build
 from pt2qe_airflow.pt2qe_gx_gate import GxGateOperator
@@ -86,12 +86,28 @@ def pt2qe():
 
     gate_exports = GxGateOperator(task_id="gate_exports", gate="exports", exported_task_id="export")
 
-    @task
-    def publish(plan: dict, exported: dict) -> dict:
+    # the main marts BI reads, as Airflow assets: BI-facing DAGs can be scheduled on them
+    # (schedule=[Asset("pt2qe://warehouse/marts/recommendations")]); each event's extra
+    # holds the run's mode, run id, output folder and the marts it replaced
+    marts_assets = [
+        Asset(f"pt2qe://warehouse/marts/{name}")
+        for name in ("recommendations", "recommendations_detail", "capping_cubes", "final_price_offers", "price_list_items")
+    ]
+
+    @task(outlets=marts_assets)
+    def publish(plan: dict, exported: dict, **context) -> dict:
         """Every gate passed: publish the marts and rename the output folder into place."""
         from pt2qe.pipeline import publish_run
 
-        return publish_run(plan, exported)
+        published = publish_run(plan, exported)
+        for asset in marts_assets:
+            context["outlet_events"][asset].extra = {
+                "mode": plan["mode"],
+                "run_id": plan["run_id"],
+                "folder": published["folder"],
+                "replaced": asset.uri.rsplit("/", 1)[1] in published["marts"],
+            }
+        return published
 
     @task(trigger_rule="none_failed")
     def notify(plan: dict) -> dict:

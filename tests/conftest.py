@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PT2QE_STATE_DIR", str(ROOT / ".pt2qe" / "test"))
 os.environ.pop("AIRFLOW_HOME", None)
+# the tests' worlds and outputs live in pytest's temporary folders
+os.environ.setdefault("PT2QE_ALLOWED_ROOTS", tempfile.gettempdir())
 
 
 @pytest.fixture(scope="session")

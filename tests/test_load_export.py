@@ -32,6 +32,21 @@ def test_load_types_values_and_replaces_atomically(tmp_path, warehouse, pg):
     assert pg.execute("select count(*) from test_raw.sys_tarif_simulation").fetchone() == (2,)
 
 
+def test_a_repeated_key_is_refused_at_load_with_its_file_and_keys(tmp_path, warehouse, pg):
+    body = "".join(f"C{i},1.5,\n" for i in range(1, 2001)) + "C7,2,\nC42,3,\nC42,4,\n"
+    with pytest.raises(SourceError) as err:
+        load_source(warehouse, _tarif(tmp_path, body), tables=(TARIF,), target="test_dup")
+    pg.rollback()
+    message = str(err.value)
+    assert "SYS_TARIF_SIMULATION.csv, column ID_CND" in message
+    assert "2 key(s) appear more than once, e.g. ID_CND='C42' (3 times); ID_CND='C7' (2 times)" in message
+    # unique keys that differ only by case or by a separator are not duplicates
+    stats = load_source(warehouse, _tarif(tmp_path, "c1,1,\nC1,1,\nC1 ,1,\n"), tables=(TARIF,), target="test_dup")
+    assert stats[0].rows == 3
+    pg.execute("drop schema if exists test_dup cascade")
+    pg.execute("drop schema if exists test_dup__next cascade")
+
+
 def test_export_rounds_half_up_formats_french_and_keeps_caps_exact(tmp_path, pg):
     pg.execute("drop schema if exists test_marts cascade")
     pg.execute("create schema test_marts")

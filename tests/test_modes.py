@@ -34,3 +34,23 @@ def test_build_selection_says_what_skip_reason_says():
     assert build_selection("full") == ("path:models path:seeds", "tag:final tag:corrections_only")
     assert build_selection("corrections") == ("path:models path:seeds", "tag:final tag:phase1")
     assert build_selection("final") == ("tag:final", "tag:price_book_history")
+
+
+def test_paths_outside_the_configured_folders_are_refused(tmp_path, monkeypatch):
+    import pytest
+
+    from pt2qe.paths import project_root
+    from pt2qe.pipeline import RunError, resolve_path
+
+    monkeypatch.setenv("PT2QE_ALLOWED_ROOTS", str(tmp_path / "team"))
+    (tmp_path / "team").mkdir()
+    assert resolve_path("inputs/capping_type_client.csv", "capping_file") == project_root() / "inputs" / "capping_type_client.csv"
+    assert resolve_path(str(tmp_path / "team" / "caps.csv"), "capping_file") == tmp_path / "team" / "caps.csv"
+    with pytest.raises(RunError, match=r"capping_file: '/etc/passwd' is outside the configured folders"):
+        resolve_path("/etc/passwd", "capping_file")
+    with pytest.raises(RunError, match="output_folder: '../../elsewhere' is outside"):
+        resolve_path("../../elsewhere", "output_folder")
+    # a link inside an allowed folder that points outside is refused too
+    (tmp_path / "team" / "link").symlink_to("/etc")
+    with pytest.raises(RunError, match="is outside the configured folders"):
+        resolve_path(str(tmp_path / "team" / "link" / "passwd"), "capping_file")

@@ -8,6 +8,7 @@
     pt2qe check SOURCE [--check-pt1ce] [--check-mappings] [--as-of DATE]
     pt2qe outputs prune --keep N [--output-folder D] [--no-warehouse] [--dry-run] [--force]
     pt2qe bench [--scale F ...]
+    pt2qe ui [--port N] [--host H] [-f]
 
 `run` triggers the `pt2qe` DAG through Airflow (embedded: `airflow dags test`), the same
 DAG analysts trigger from the UI, and prints each stage as it ends.
@@ -71,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument(
         "--force", action="store_true", help="drop leftovers though Airflow lists an active run"
     )
+
+    ui = sub.add_parser("ui", help="the Airflow UI and REST API on the embedded stack (airflow standalone)")
+    ui.add_argument("--port", type=int, default=8080, help="port of the UI and REST API (default 8080)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    ui.add_argument("-f", "--follow", action="store_true", help="also print the Airflow log")
     return p
 
 
@@ -281,6 +287,12 @@ def _prune_warehouse(args) -> int:
     return 0
 
 
+def cmd_ui(args) -> int:
+    from pt2qe.ui import serve
+
+    return serve(args.port, args.host, follow=args.follow)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -290,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
         "check": cmd_check,
         "outputs": cmd_outputs,
+        "ui": cmd_ui,
     }
     return handlers[args.command](args)
 

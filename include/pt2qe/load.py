@@ -63,30 +63,127 @@ def copy_batches(conn, schema: str, name: str, columns: list[str], batches: Iter
     return rows
 
 
-def load_source(wh, source, tables: tuple[Table, ...] = TABLES, progress=None, target: str = RAW, swap: bool = True) -> list[LoadStats]:
+class KeyCheck:
+    """Is the contract key of a table unique? Checked while its batches stream by: a
+    64-bit hash of each row's key is kept (8 bytes a row: 80 MB for ten million invoice
+    lines) and sorted at the end. Equal keys give equal hashes, so no equal hash means no
+    duplicate; when two hashes are equal the loaded table is asked which keys repeat (a
+    hash collision alone is not reported)."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.positions = [table.column_names.index(k) for k in table.key]
+        self._hashes: list = []
+
+    def track(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import numpy as np
+        import pandas as pd
+
+        for batch in batches:
+            combined = np.zeros(batch.num_rows, dtype=np.uint64)
+            for pos in self.positions:
+                values = batch.column(pos).to_numpy(zero_copy_only=False)
+                combined = combined * np.uint64(1_000_003) ^ pd.util.hash_array(values.astype(object), categorize=False)
+            self._hashes.append(combined)
+            yield batch
+
+    def maybe_duplicated(self) -> bool:
+        import numpy as np
+
+        if not self._hashes:
+            return False
+        hashes = np.sort(np.concatenate(self._hashes))
+        self._hashes = []
+        return bool((hashes[1:] == hashes[:-1]).any())
+
+    def duplicates(self, conn, schema: str, limit: int = 5) -> tuple[int, list[tuple]]:
+        keys = sql.SQL(", ").join(sql.Identifier(k.lower()) for k in self.table.key)
+        base = sql.SQL("select {k}, count(*) from {s}.{t} group by {k} having count(*) > 1").format(
+            k=keys, s=sql.Identifier(schema), t=sql.Identifier(self.table.pg_name)
+        )
+        total = conn.execute(sql.SQL("select count(*) from ({}) d").format(base)).fetchone()[0]
+        sample = conn.execute(sql.SQL("{} order by {} limit {}").format(base, keys, sql.Literal(limit))).fetchall() if total else []
+        return total, sample
+
+
+def _duplicate_key_error(source, table: Table, total: int, sample: list[tuple]):
+    from pt2qe.sources import SourceError
+
+    file_for = getattr(source, "file_for", None)
+    where = str(file_for(table)) if file_for else f"{source.describe()}, table {table.name}"
+    shown = "; ".join(
+        ", ".join(f"{k}={v!r}" for k, v in zip(table.key, row[:-1], strict=True)) + f" ({row[-1]} times)" for row in sample
+    )
+    return SourceError(
+        where,
+        f"the key ({', '.join(table.key)}) must identify one row; {total} key(s) appear more than once, e.g. {shown}",
+        column=", ".join(table.key),
+    )
+
+
+def load_source(
+    wh, source, tables: tuple[Table, ...] = TABLES, progress=None, target: str = RAW, swap: bool = True, workers: int = 2
+) -> list[LoadStats]:
     """Load every contract table of `source` into `<target>__next`; with `swap`, replace
-    schema `target` by it at once (without, `swap_schema` does it after the checks)."""
-    stats: list[LoadStats] = []
+    schema `target` by it at once (without, `swap_schema` does it after the checks).
+
+    `workers` tables load at the same time, each over its own connection (the largest
+    first, when the source knows the sizes): one COPY keeps one PostgreSQL backend busy,
+    so two streams use both cores of a small server."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     staging = f"{target}__next"
     with wh.connect() as conn:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
         conn.execute(sql.SQL("create schema {}").format(sql.Identifier(staging)))
         conn.commit()
-        for table in tables:
-            t0 = time.monotonic()
-            # create + COPY in one transaction: with wal_level=minimal this skips the WAL
-            conn.execute(create_table_sql(staging, table))
-            rows = copy_batches(conn, staging, table.pg_name, [c.pg_name for c in table.columns], source.batches(table))
-            conn.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(staging), sql.Identifier(table.pg_name)))
-            conn.commit()
-            st = LoadStats(table.name, rows, time.monotonic() - t0)
-            stats.append(st)
-            if progress:
-                progress(st)
-            fault_point("load")
-        if swap:
+    size = getattr(source, "size_hint", None)
+    ordered = sorted(tables, key=lambda t: -(size(t) if size else 0))
+    stats: dict[str, LoadStats] = {}
+    pending = list(ordered)
+    failed = []
+
+    def worker() -> None:
+        with wh.connect() as conn:
+            while pending and not failed:
+                table = pending.pop(0)
+                try:
+                    st = _load_table(conn, source, table, staging)
+                except BaseException as exc:
+                    failed.append(exc)
+                    raise
+                stats[table.name] = st
+                if progress:
+                    progress(st)
+                fault_point("load")
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tables)))) as pool:
+        futures = [pool.submit(worker) for _ in range(max(1, min(workers, len(tables))))]
+        wait(futures, return_when=FIRST_EXCEPTION)
+    if failed:
+        raise failed[0]
+    for f in futures:
+        f.result()
+    if swap:
+        with wh.connect() as conn:
             swap_schema(conn, staging, target)
-    return stats
+    return [stats[t.name] for t in tables]
+
+
+def _load_table(conn, source, table: Table, staging: str) -> LoadStats:
+    t0 = time.monotonic()
+    # create + COPY in one transaction: with wal_level=minimal this skips the WAL
+    conn.execute(create_table_sql(staging, table))
+    keys = KeyCheck(table)
+    rows = copy_batches(conn, staging, table.pg_name, [c.pg_name for c in table.columns], keys.track(source.batches(table)))
+    if keys.maybe_duplicated():
+        total, sample = keys.duplicates(conn, staging)
+        if total:
+            conn.rollback()
+            raise _duplicate_key_error(source, table, total, sample)
+    conn.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(staging), sql.Identifier(table.pg_name)))
+    conn.commit()
+    return LoadStats(table.name, rows, time.monotonic() - t0)
 
 
 def swap_schema(conn, new: str, old: str) -> None:

@@ -55,3 +55,21 @@ def default_output_dir() -> Path:
 def airflow_home() -> Path:
     env = os.environ.get("AIRFLOW_HOME")
     return Path(env) if env else state_dir() / "airflow"
+
+
+def allowed_roots() -> list[Path]:
+    """The folders a run may read its files from and write its outputs to: the project
+    (inputs/, corrections/, outputs/ live there), the state folder, and the folders
+    listed in PT2QE_ALLOWED_ROOTS (separated by the OS path separator, e.g. a shared
+    drive of the pricing team)."""
+    roots = [project_root(), state_dir()]
+    for item in os.environ.get("PT2QE_ALLOWED_ROOTS", "").split(os.pathsep):
+        if item.strip():
+            roots.append(Path(item.strip()).resolve())
+    return roots
+
+
+def inside_allowed_roots(path: Path) -> bool:
+    """True when `path` (symbolic links resolved) lies in one of allowed_roots()."""
+    real = Path(path).resolve()
+    return any(real == root or real.is_relative_to(root) for root in allowed_roots())

@@ -14,6 +14,7 @@ Modes (the seed's options):
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from dataclasses import asdict
@@ -37,8 +38,17 @@ class RunError(ValueError):
 def resolve_path(value: str, what: str) -> Path:
     if not value:
         raise RunError(f"{what}: a path is required")
+    from pt2qe.paths import allowed_roots, inside_allowed_roots
+
     path = Path(value)
-    return path if path.is_absolute() else (project_root() / path).resolve()
+    path = path.resolve() if path.is_absolute() else (project_root() / path).resolve()
+    if not inside_allowed_roots(path):
+        roots = ", ".join(str(r) for r in allowed_roots())
+        raise RunError(
+            f"{what}: {value!r} is outside the configured folders ({roots}); "
+            "add its folder to PT2QE_ALLOWED_ROOTS to allow it"
+        )
+    return path
 
 
 def _parse_as_of(value: str) -> date | None:
@@ -80,6 +90,7 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
         source_spec = params.get("source") or ""
         if not source_spec:
             raise RunError("source: full mode needs a source (a folder of files, a SQLAlchemy URL or an Airflow connection id)")
+        _check_source_folder(source_spec)
         weeks, source_desc = _source_calendar(source_spec, config)
         last = None
     else:
@@ -160,6 +171,18 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
     if mode == "corrections":
         snapshot_before(run_id)
     return plan
+
+
+def _check_source_folder(spec: str) -> None:
+    """A source given as a folder must lie in the configured folders (a URL or an
+    Airflow connection id is not a path)."""
+    from pt2qe.paths import allowed_roots, inside_allowed_roots
+
+    if "://" in spec or not (os.sep in spec or Path(spec).exists()):
+        return
+    if not inside_allowed_roots(Path(spec)):
+        roots = ", ".join(str(r) for r in allowed_roots())
+        raise RunError(f"source: {spec!r} is outside the configured folders ({roots}); add its folder to PT2QE_ALLOWED_ROOTS to allow it")
 
 
 def _read_registry_inputs(inputs_dir: Path, corrections_dir: Path, dialect, as_of: date, config):

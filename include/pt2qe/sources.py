@@ -130,6 +130,13 @@ class FileSource:
             f"missing file: the source folder must hold {table.name}.csv or {table.name}.parquet",
         )
 
+    def size_hint(self, table: Table) -> int:
+        """Bytes of the table's file (0 when missing: the load reports it)."""
+        try:
+            return self.file_for(table).stat().st_size
+        except (SourceError, OSError):
+            return 0
+
     def batches(self, table: Table, batch_rows: int = 200_000) -> Iterator[pa.RecordBatch]:
         path = self.file_for(table)
         if path.suffix.lower() == ".parquet":

@@ -35,14 +35,30 @@ offers_by_dimension as (
 
 ),
 
-statistics_by_value as (
+-- distinct customers and articles per value through hashed DISTINCTs: count(distinct)
+-- inside the main aggregate would sort the seven million rows once per value
+customers_by_value as (
+
+    select dimension, valeur, count(*) as nb_clients
+    from (select distinct dimension, valeur, id_cln from offers_by_dimension) as pairs
+    group by dimension, valeur
+
+),
+
+articles_by_value as (
+
+    select dimension, valeur, count(*) as nb_articles
+    from (select distinct dimension, valeur, id_art from offers_by_dimension) as pairs
+    group by dimension, valeur
+
+),
+
+figures_by_value as (
 
     select
         dimension,
         valeur,
         count(*) as nb_offres,
-        count(distinct id_cln) as nb_clients,
-        count(distinct id_art) as nb_articles,
         avg(prix_tarif_actuel) as prix_moy_actuel,
         avg(prix_recommande) as prix_moy_recommande,
         min(pct_hausse_finale) as pct_hausse_min,
@@ -54,6 +70,18 @@ statistics_by_value as (
         sum(hausse_euros) as hausse_euros
     from offers_by_dimension
     group by dimension, valeur
+
+),
+
+statistics_by_value as (
+
+    select
+        figures_by_value.*,
+        customers_by_value.nb_clients,
+        articles_by_value.nb_articles
+    from figures_by_value
+    inner join customers_by_value using (dimension, valeur)
+    inner join articles_by_value using (dimension, valeur)
 
 ),
 
