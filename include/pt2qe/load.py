@@ -92,8 +92,9 @@ class KeyCheck:
 
         if not self._hashes:
             return False
-        hashes = np.sort(np.concatenate(self._hashes))
+        hashes = np.concatenate(self._hashes)
         self._hashes = []
+        hashes.sort()  # in place: one copy of the hashes in memory, not two
         return bool((hashes[1:] == hashes[:-1]).any())
 
     def duplicates(self, conn, schema: str, limit: int = 5) -> tuple[int, list[tuple]]:

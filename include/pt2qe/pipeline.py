@@ -114,6 +114,8 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
         check_known_cubes(corrections_rows, current_cubes(), corrections_file)
         reads.append(str(corrections_file))
 
+    # an SQL source (Oracle) can compute the 4-quarter aggregate itself
+    history_pushdown = mode == "full" and config.extraction.pushdown_aggregation and _is_sql_source(source_spec)
     as_of = reference_date(weeks, as_of_param, today=now.date())
     period = last_four_quarters(weeks, as_of)
     registry = price_lists = None
@@ -153,6 +155,7 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
             "run_id": run_id,
             "run_date": now.date().isoformat(),
             "apply_corrections": mode == "corrections",
+            "history_pushdown": history_pushdown,
             "marts_schema": STAGED_MARTS,
         },
     }
@@ -335,8 +338,42 @@ def extract_source(plan: dict) -> dict:
         swap=False,  # raw__next replaces raw only once the source gate passed
     )
     total = sum(s.rows for s in stats)
+    if plan["dbt_vars"].get("history_pushdown"):
+        total += _extract_aggregated_history(source, plan)
     journal.emit("stage", stage="extract", rows=total, seconds=round(time.monotonic() - t0, 2))
     return {"rows": total, "tables": {s.table: s.rows for s in stats}}
+
+
+def _is_sql_source(spec: str) -> bool:
+    from pt2qe.sources import SqlSource, open_source
+
+    return isinstance(open_source(spec), SqlSource)
+
+
+def _extract_aggregated_history(source, plan: dict) -> int:
+    """extraction.pushdown_aggregation: the source computes the 4-quarter history (one
+    row per customer x article) and it lands beside the lines as raw__next.invoice_history_4q."""
+    from pt2qe.config import load_config
+    from pt2qe.load import copy_batches, create_table_sql
+    from pt2qe.oracle import AGGREGATED_HISTORY as history
+    from pt2qe.periods import Period
+    from pt2qe.warehouse import get_warehouse
+
+    t0 = time.monotonic()
+    period = Period(date.fromisoformat(plan["as_of"]), date.fromisoformat(plan["period_start"]), date.fromisoformat(plan["period_end"]), ())
+    with get_warehouse().connect() as conn:
+        conn.execute(create_table_sql("raw__next", history))
+        rows = copy_batches(
+            conn,
+            "raw__next",
+            history.pg_name,
+            [c.pg_name for c in history.columns],
+            source.aggregated_history(period, parallel_degree=load_config().processing.parallel_degree),
+        )
+        conn.execute("analyze raw__next.invoice_history_4q")
+        conn.commit()
+    journal.emit("table", table=history.name, rows=rows, seconds=round(time.monotonic() - t0, 2))
+    return rows
 
 
 def swap_raw(plan: dict) -> None:

@@ -6,6 +6,23 @@
     latest line (DT_FACTURE, then ID_FACTURE, then NO_LIGNE, all descending) come out of
     the same GROUP BY, the latest line through ordered aggregates that share one sort.
 -#}
+{%- if var('history_pushdown', false) %}
+-- extraction.pushdown_aggregation with an SQL source (Oracle): the source computed this
+-- aggregate with the same rules (pt2qe.oracle.aggregated_history_select, one row per
+-- customer x article) and the extraction loaded it as raw.invoice_history_4q
+select
+    id_cln,
+    id_art,
+    ca_4q,
+    vol_uf_4q,
+    vol_kg_4q,
+    nb_lignes_4q,
+    ca_prix_fermes_4q,
+    ca_prix_indexes_4q,
+    fg_hm,
+    last_qt_uf
+from {{ api.Relation.create(database=target.database, schema=var('raw_schema', 'raw'), identifier='invoice_history_4q') }}
+{%- else %}
 with
 
 invoice_lines as (
@@ -82,3 +99,4 @@ final as (
 )
 
 select * from final
+{%- endif %}
