@@ -55,7 +55,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def admin_password(airflow_home: Path) -> str:
-    """The admin's password: PT2QE_UI_PASSWORD, else the one kept in the passwords file
+    """The admin's password (from PT2QE_UI_PASSWORD), else the one kept in the passwords file
     (generated on first use)."""
     path = airflow_home / PASSWORDS_FILE
     passwords: dict[str, str] = {}
@@ -150,7 +150,7 @@ class UiServer:
             return ""
 
     def token(self) -> str:
-        status, body = api_call(self.url, "POST", "/auth/token", {"username": self.username, "password": self.password})
+        status, body = api_call(self.url, "POST", "/auth/token", dict(username=self.username, password=self.password))
         if status not in (200, 201):
             raise UiError(f"POST /auth/token answered {status}: {body}")
         return body["access_token"]
@@ -251,7 +251,7 @@ def serve(port: int | None = None, host: str = "127.0.0.1", follow: bool = False
             f"Airflow is ready: {server.url}\n"
             f"  login     {server.username} / {server.password}\n"
             f"  DAG       {server.url}/dags/pt2qe  (Trigger → the Params form)\n"
-            f"  REST API  {server.url}/api/v2  (token: POST {server.url}/auth/token)\n"
+            f"  REST API  {server.url}/api/v2  (a bearer token from POST {server.url}/auth/token)\n"
             "Ctrl-C stops it.",
             flush=True,
         )
