@@ -35,7 +35,7 @@ class ExportFormat:
     percentage_format: int = 2
 
 
-def _columns(conn, schema: str, relation: str) -> list[tuple[str, str]]:
+def columns_of(conn, schema: str, relation: str) -> list[tuple[str, str]]:
     rows = conn.execute(
         """
         select column_name, data_type
@@ -50,37 +50,39 @@ def _columns(conn, schema: str, relation: str) -> list[tuple[str, str]]:
     return rows
 
 
-def select_for_export(conn, schema: str, relation: str, fmt: ExportFormat, order_by: list[str], drop: tuple[str, ...] = ()) -> sql.Composed:
-    parts = []
-    columns = _columns(conn, schema, relation)
-    has_unit = any(name == "unite" for name, _ in columns)
-    for name, dtype in columns:
-        if name in drop:
-            continue
-        ident = sql.Identifier(name)
-        header = sql.Identifier(name.upper())
-        if dtype == "numeric":
-            if name == "valeur" and has_unit:
-                # indicator tables: one value column whose unit is given per row
-                expr = sql.SQL(
-                    "case unite when 'nombre' then round(valeur, 0) when 'taux' then round(valeur * 100, {})"
-                    " else round(valeur, {}) end"
-                ).format(sql.Literal(fmt.percentage_format), sql.Literal(fmt.decimal_places))
-            elif name.startswith("capping_"):
-                # caps go back into the corrections file: written exactly, never rounded
-                expr = sql.SQL("trim_scale({})").format(ident)
-            elif name.startswith("pct_"):
-                expr = sql.SQL("round({} * 100, {})").format(ident, sql.Literal(fmt.percentage_format))
-            else:
-                expr = sql.SQL("round({}, {})").format(ident, sql.Literal(fmt.decimal_places))
-            expr = sql.SQL("replace({}::text, '.', {})").format(expr, sql.Literal(fmt.decimal))
-        elif dtype in ("double precision", "real"):
-            raise ExportError(f"{schema}.{relation}.{name} is a float; marts must hold exact numerics")
-        elif dtype == "date":
-            expr = sql.SQL("to_char({}, 'YYYY-MM-DD')").format(ident)
+def cell_sql(name: str, dtype: str, fmt: ExportFormat, has_unit: bool, where: str = "") -> sql.Composable:
+    """One column as the CSV files show it (the report shows the same text)."""
+    ident = sql.Identifier(name)
+    if dtype == "numeric":
+        if name == "valeur" and has_unit:
+            # indicator tables: one value column whose unit is given per row
+            expr = sql.SQL(
+                "case unite when 'nombre' then round(valeur, 0) when 'taux' then round(valeur * 100, {})"
+                " else round(valeur, {}) end"
+            ).format(sql.Literal(fmt.percentage_format), sql.Literal(fmt.decimal_places))
+        elif name.startswith("capping_"):
+            # caps go back into the corrections file: written exactly, never rounded
+            expr = sql.SQL("trim_scale({})").format(ident)
+        elif name.startswith("pct_"):
+            expr = sql.SQL("round({} * 100, {})").format(ident, sql.Literal(fmt.percentage_format))
         else:
-            expr = ident
-        parts.append(sql.SQL("{} as {}").format(expr, header))
+            expr = sql.SQL("round({}, {})").format(ident, sql.Literal(fmt.decimal_places))
+        return sql.SQL("replace({}::text, '.', {})").format(expr, sql.Literal(fmt.decimal))
+    if dtype in ("double precision", "real"):
+        raise ExportError(f"{where or name} is a float; marts must hold exact numerics")
+    if dtype == "date":
+        return sql.SQL("to_char({}, 'YYYY-MM-DD')").format(ident)
+    return ident
+
+
+def select_for_export(conn, schema: str, relation: str, fmt: ExportFormat, order_by: list[str], drop: tuple[str, ...] = ()) -> sql.Composed:
+    columns = columns_of(conn, schema, relation)
+    has_unit = any(name == "unite" for name, _ in columns)
+    parts = [
+        sql.SQL("{} as {}").format(cell_sql(name, dtype, fmt, has_unit, f"{schema}.{relation}.{name}"), sql.Identifier(name.upper()))
+        for name, dtype in columns
+        if name not in drop
+    ]
     order = sql.SQL(", ").join(sql.Identifier(c) for c in order_by) if order_by else sql.SQL("1")
     return sql.SQL("select {} from {}.{} order by {}").format(
         sql.SQL(", ").join(parts), sql.Identifier(schema), sql.Identifier(relation), order

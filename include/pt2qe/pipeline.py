@@ -38,17 +38,18 @@ class RunError(ValueError):
 def resolve_path(value: str, what: str) -> Path:
     if not value:
         raise RunError(f"{what}: a path is required")
-    from pt2qe.paths import allowed_roots, inside_allowed_roots
-
     path = Path(value)
     path = path.resolve() if path.is_absolute() else (project_root() / path).resolve()
+    _refuse_outside_roots(path, what, value)
+    return path
+
+
+def _refuse_outside_roots(path: Path, what: str, value: str) -> None:
+    from pt2qe.paths import allowed_roots, inside_allowed_roots
+
     if not inside_allowed_roots(path):
         roots = ", ".join(str(r) for r in allowed_roots())
-        raise RunError(
-            f"{what}: {value!r} is outside the configured folders ({roots}); "
-            "add its folder to PT2QE_ALLOWED_ROOTS to allow it"
-        )
-    return path
+        raise RunError(f"{what}: {value!r} is outside the configured folders ({roots}); add its folder to PT2QE_ALLOWED_ROOTS to allow it")
 
 
 def _parse_as_of(value: str) -> date | None:
@@ -179,13 +180,8 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
 def _check_source_folder(spec: str) -> None:
     """A source given as a folder must lie in the configured folders (a URL or an
     Airflow connection id is not a path)."""
-    from pt2qe.paths import allowed_roots, inside_allowed_roots
-
-    if "://" in spec or not (os.sep in spec or Path(spec).exists()):
-        return
-    if not inside_allowed_roots(Path(spec)):
-        roots = ", ".join(str(r) for r in allowed_roots())
-        raise RunError(f"source: {spec!r} is outside the configured folders ({roots}); add its folder to PT2QE_ALLOWED_ROOTS to allow it")
+    if "://" not in spec and (os.sep in spec or Path(spec).exists()):
+        _refuse_outside_roots(Path(spec), "source", spec)
 
 
 def _read_registry_inputs(inputs_dir: Path, corrections_dir: Path, dialect, as_of: date, config):

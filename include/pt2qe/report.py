@@ -34,7 +34,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from pt2qe.exports import ExportError, ExportFormat
+from pt2qe.exports import ExportError, ExportFormat, cell_sql, columns_of
 from pt2qe.pipeline import FILES, PUBLISHED_MARTS, STAGED_MARTS
 
 REPORT_FILE = "report.html"
@@ -171,29 +171,6 @@ class _Report:
 # --------------------------------------------------------------------------- formatting (the exporter's rules)
 
 
-def _cell_sql(name: str, dtype: str, fmt: ExportFormat, has_unit: bool) -> sql.Composable:
-    """One column as the CSV shows it: the same SQL as `exports.select_for_export`."""
-    ident = sql.Identifier(name)
-    if dtype == "numeric":
-        if name == "valeur" and has_unit:
-            expr = sql.SQL(
-                "case unite when 'nombre' then round(valeur, 0) when 'taux' then round(valeur * 100, {})"
-                " else round(valeur, {}) end"
-            ).format(sql.Literal(fmt.percentage_format), sql.Literal(fmt.decimal_places))
-        elif name.startswith("capping_"):
-            expr = sql.SQL("trim_scale({})").format(ident)
-        elif name.startswith("pct_"):
-            expr = sql.SQL("round({} * 100, {})").format(ident, sql.Literal(fmt.percentage_format))
-        else:
-            expr = sql.SQL("round({}, {})").format(ident, sql.Literal(fmt.decimal_places))
-        return sql.SQL("replace({}::text, '.', {})").format(expr, sql.Literal(fmt.decimal))
-    if dtype in ("double precision", "real"):
-        raise ExportError(f"column {name} is a float; marts must hold exact numerics")
-    if dtype == "date":
-        return sql.SQL("to_char({}, 'YYYY-MM-DD')").format(ident)
-    return ident
-
-
 def _text(value) -> str:
     """A fetched value as COPY writes it in a CSV file."""
     if value is None:
@@ -207,16 +184,6 @@ def _relation_exists(conn, schema: str, name: str) -> bool:
     return conn.execute("select to_regclass(%s) is not null", (f'"{schema}"."{name}"',)).fetchone()[
         0
     ]
-
-
-def _columns(conn, schema: str, relation: str) -> list[tuple[str, str]]:
-    return conn.execute(
-        """
-        select column_name, data_type from information_schema.columns
-        where table_schema = %s and table_name = %s order by ordinal_position
-        """,
-        (schema, relation),
-    ).fetchall()
 
 
 @dataclass
@@ -244,7 +211,7 @@ def _formatted(
     has_unit = any(name == "unite" for name, _ in columns)
     cells = sql.SQL(", ").join(
         sql.SQL("{} as {}").format(
-            _cell_sql(name, dtype, fmt, has_unit), sql.Identifier(name.upper())
+            cell_sql(name, dtype, fmt, has_unit), sql.Identifier(name.upper())
         )
         for name, dtype in columns
     )
@@ -264,7 +231,7 @@ def _mart(
 ) -> _Table:
     """Rows of a mart (ordered, optionally filtered and limited), formatted like the CSV files."""
     source = sql.SQL("select * from {}").format(report.relation(relation))
-    meta = _columns(report.conn, report.schema(relation), relation)
+    meta = columns_of(report.conn, report.schema(relation), relation)
     types = dict(meta)
     chosen = [(c, types[c]) for c in columns] if columns else meta
     if where:
@@ -283,7 +250,7 @@ def _exported(
     mart, order, drop = next(files[file_name] for files in FILES.values() if file_name in files)
     report.relation(mart)  # exists, or a clear error
     columns = [
-        name for name, _ in _columns(report.conn, report.schema(mart), mart) if name not in drop
+        name for name, _ in columns_of(report.conn, report.schema(mart), mart) if name not in drop
     ]
     order_sql = ", ".join(f'"{name}"' for name in order)
     return _mart(report, mart, columns, order=order_sql, where=where, limit=limit)
@@ -897,7 +864,7 @@ def _registry_section(report: _Report) -> None:
 
 def _registry_parts(report: _Report, schema: str) -> list[str]:
     conn = report.conn
-    obs_cols = dict(_columns(conn, schema, "price_observations"))
+    obs_cols = dict(columns_of(conn, schema, "price_observations"))
     total = conn.execute(
         sql.SQL("select count(*) from {}.price_observations").format(sql.Identifier(schema))
     ).fetchone()[0]
@@ -1085,7 +1052,7 @@ def _registry_inflation(report: _Report, schema: str | None) -> dict | None:
     conn, fmt = report.conn, report.fmt
     if schema is None or not _relation_exists(conn, schema, "price_inflation"):
         return None
-    cols = _columns(conn, schema, "price_inflation")
+    cols = columns_of(conn, schema, "price_inflation")
     names = [c for c, _ in cols]
     month = next((c for c, t in cols if t == "date"), None) or next(
         (c for c in names if "month" in c or "mois" in c), None
