@@ -80,6 +80,29 @@ def test_export_refuses_a_character_cp1252_cannot_hold(tmp_path, pg):
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
+def test_export_refuses_a_c1_control_that_postgresql_would_map_to_cp1252(tmp_path, pg):
+    # PostgreSQL's WIN1252 holds U+0081, Python's cp1252 (and Excel) does not: the
+    # server-encoded fast path must not let it through
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute("create table test_marts.t (id text, label text)")
+    pg.execute("insert into test_marts.t values ('A', 'ok'), ('B', 'x' || chr(129) || 'y')")
+    out = tmp_path / "t.csv"
+    with pytest.raises(ExportError, match=r"row 2 \(file line 3\), column LABEL: the character '\\x81'"):
+        export_relation(pg, "test_marts", "t", out, ExportFormat(), ["id"])
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_export_in_utf8_with_bom(tmp_path, pg):
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute("create table test_marts.t (id text, label text)")
+    pg.execute("insert into test_marts.t values ('A', 'Łódź'), ('B', 'Crème')")
+    out = tmp_path / "t.csv"
+    assert export_relation(pg, "test_marts", "t", out, ExportFormat(encoding="utf-8-sig"), ["id"]) == 2
+    assert out.read_bytes() == "\ufeffID;LABEL\nA;Łódź\nB;Crème\n".encode("utf-8")
+
+
 def test_indicator_values_follow_their_unit(tmp_path, pg):
     pg.execute("drop schema if exists test_marts cascade")
     pg.execute("create schema test_marts")

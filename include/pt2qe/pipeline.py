@@ -555,8 +555,8 @@ def _export_format(plan: dict):
 def export_run(plan: dict) -> dict:
     """Write the run's files into a hidden temporary folder, from the staged marts (or
     the published ones for marts this mode does not rebuild)."""
-    from pt2qe.exports import export_relation, staging_folder
     from pt2qe.config import CsvDialect
+    from pt2qe.exports import staging_folder
     from pt2qe.registry import write_registry_outputs
     from pt2qe.report import write_report
     from pt2qe.summary import write_summary
@@ -566,13 +566,14 @@ def export_run(plan: dict) -> dict:
     fmt = _export_format(plan)
     root = Path(plan["output_root"])
     tmp = staging_folder(root, plan["output_folder"])
-    counts, schemas = {}, {}
-    with get_warehouse().connect() as conn:
-        for name, (mart, order, drop) in FILES[plan["mode"]].items():
-            schema = STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
-            schemas[name] = schema
-            counts[name] = export_relation(conn, schema, mart, tmp / name, fmt, order, drop)
-            journal.fault_point("export")
+    files = FILES[plan["mode"]]
+    wh = get_warehouse()
+    with wh.connect() as conn:
+        schemas = {
+            name: STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
+            for name, (mart, _order, _drop) in files.items()
+        }
+        counts = _export_files(wh, files, schemas, tmp, fmt)
         write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts, _marts_schema(conn))
         if plan["mode"] == "full":
             out = plan["output"]
@@ -586,6 +587,37 @@ def export_run(plan: dict) -> dict:
     counts_all = {**counts, **written}
     journal.emit("stage", stage="export", rows=sum(counts_all.values()), seconds=round(time.monotonic() - t0, 2), files=counts_all)
     return {"folder": str(tmp), "files": counts, "schemas": schemas}
+
+
+def _export_files(wh, files: dict, schemas: dict, folder: Path, fmt, workers: int = 2) -> dict[str, int]:
+    """Export the files two at a time, each worker over its own connection (one COPY
+    keeps one PostgreSQL backend busy); the detail file, the largest, goes first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pt2qe.exports import export_relation
+
+    pending = list(files)
+    counts: dict[str, int] = {}
+
+    def worker() -> None:
+        with wh.connect() as conn:
+            while pending:
+                try:
+                    name = pending.pop(0)
+                except IndexError:
+                    return
+                mart, order, drop = files[name]
+                try:
+                    counts[name] = export_relation(conn, schemas[name], mart, folder / name, fmt, order, drop)
+                except BaseException:
+                    pending.clear()  # the other worker stops after its current file
+                    raise
+                journal.fault_point("export")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
+            future.result()
+    return {name: counts[name] for name in files}
 
 
 def _marts_schema(conn) -> str:

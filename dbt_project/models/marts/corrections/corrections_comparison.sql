@@ -2,7 +2,9 @@
 {#- corrections_comparison.csv (Option 2, QUOTE_ENGINE_RULES.md section 6): before/after
     of a corrections run, per capping cube then one TOTAL row. "Before" is
     control.recommendations_before, the snapshot of marts.recommendations the pipeline
-    takes before the run; "after" is marts.recommendations; offers are paired on ID_CND.
+    takes before the run; "after" is int_recommendations, the rows the run publishes as
+    marts.recommendations (read upstream so that this mart, the longest of a corrections
+    run, starts as soon as the cascade is computed); offers are paired on ID_CND.
     The cube of an offer is keyed as int_capping_cubes / int_recommendations key it:
     (UNIVERS, TYPE_CLIENT, TYPE_RESTAURANT, GEO) for a MASTER cube, (UNIVERS, 'NATIONAL',
     'NATIONAL', NULL) for a NATIONAL one. A corrections run keeps the same offers; an
@@ -33,7 +35,7 @@ recommendations_before as (
 
 recommendations_after as (
 
-    select * from {{ ref('recommendations') }}
+    select * from {{ ref('int_recommendations') }}
 
 ),
 

@@ -25,7 +25,7 @@
     computed once per row, before the classification reads them.
     Computed numbers are written with trim_scale (65000, not 65000.000000000000).
 -#}
-{{ config(pre_hook="set local work_mem = '1GB'", post_hook='analyze {{ this }}') }}
+{{ config(pre_hook="set local work_mem = '4GB'", post_hook='analyze {{ this }}') }}
 
 with
 
