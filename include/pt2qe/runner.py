@@ -2,7 +2,7 @@
 
 `pt2qe run` does not compute anything itself: it prepares the embedded stack (warehouse,
 Airflow home with SQLite metadata, dbt manifest) and runs `airflow dags test pt2qe`
-with the run's conf — the same DAG the UI triggers. While the DAG runs, the run journal
+(through `pt2qe.airflow_cli`, the same CLI) with the run's conf — the same DAG the UI triggers. While the DAG runs, the run journal
 (one JSON line per stage and task) is followed and printed.
 """
 
@@ -156,7 +156,8 @@ def run_dag(conf: dict, on_event: Callable[[dict], None] | None = None, log_file
     follower.start()
     with open(log_file, "w", encoding="utf-8") as log:
         proc = subprocess.run(
-            [_bin("airflow"), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
+            # the airflow CLI without the interpreter's teardown (pt2qe.airflow_cli)
+            [sys.executable, "-m", "pt2qe.airflow_cli", "dags", "test", DAG_ID, "-c", json.dumps(conf)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
