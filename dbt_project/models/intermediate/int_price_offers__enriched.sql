@@ -22,7 +22,10 @@ price_offers as (
 
 ),
 
-corridors as (
+-- read twice (MASTER, NATIONAL): NOT MATERIALIZED lets PostgreSQL filter each read by
+-- cube type and hash-join it, instead of first copying the 1.2 million corridors into a
+-- CTE buffer (measured 8.8 s -> 6.6 s at seed scale)
+corridors as not materialized (
 
     select * from {{ ref('stg_source__optimal_zoom1') }}
 

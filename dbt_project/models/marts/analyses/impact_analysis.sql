@@ -27,7 +27,8 @@ recommendations as (
 
 ),
 
-offers as (
+-- read twice: NOT MATERIALIZED scans for each read instead of buffering every row
+offers as not materialized (
 
     select
         coalesce(type_client, '(non renseigné)') as type_client,

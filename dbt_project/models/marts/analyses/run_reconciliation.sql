@@ -11,7 +11,9 @@
     'taux' for a fraction the summary shows x 100). -#}
 with
 
-screened_offers as (
+-- read more than once: NOT MATERIALIZED scans the table for each read instead of first
+-- copying all its rows into a CTE buffer (2 s -> 0.7 s for an analysis at seed scale)
+screened_offers as not materialized (
 
     select * from {{ ref('int_offers__screened') }}
 
