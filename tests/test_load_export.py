@@ -1,5 +1,6 @@
 """COPY loading (atomic swap) and French-dialect exports on the embedded warehouse."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,14 @@ TARIF = table("SYS_TARIF_SIMULATION")
 def _tarif(folder, body):
     (folder / "SYS_TARIF_SIMULATION.csv").write_text("ID_CND,PRIX_TARIF_ACTUEL,ID_ORIGINE_PRIX\n" + body, encoding="utf-8")
     return FileSource(folder)
+
+
+def _mart(pg, name, columns, rows):
+    """test_marts.<name> with its columns and rows (SQL text), in a fresh schema."""
+    pg.execute("drop schema if exists test_marts cascade")
+    pg.execute("create schema test_marts")
+    pg.execute(f"create table test_marts.{name} ({columns})")
+    pg.execute(f"insert into test_marts.{name} values {rows}")
 
 
 def test_load_types_values_and_replaces_atomically(tmp_path, warehouse, pg):
@@ -48,15 +57,7 @@ def test_a_repeated_key_is_refused_at_load_with_its_file_and_keys(tmp_path, ware
 
 
 def test_export_rounds_half_up_formats_french_and_keeps_caps_exact(tmp_path, pg):
-    pg.execute("drop schema if exists test_marts cascade")
-    pg.execute("create schema test_marts")
-    pg.execute(
-        "create table test_marts.t (id text, prix numeric, pct_hausse numeric, capping_high numeric, label text, d date, sort_order int)"
-    )
-    pg.execute(
-        "insert into test_marts.t values ('B', 2.0005, 0.123449, 0.0275, 'Crème brûlée', '2025-01-02', 2),"
-        " ('A', 1.2344, -0.00005, 0.05, 'a;b', null, 1)"
-    )
+    _mart(pg, "t", "id text, prix numeric, pct_hausse numeric, capping_high numeric, label text, d date, sort_order int", "('B', 2.0005, 0.123449, 0.0275, 'Crème brûlée', '2025-01-02', 2), ('A', 1.2344, -0.00005, 0.05, 'a;b', null, 1)")
     out = tmp_path / "t.csv"
     n = export_relation(pg, "test_marts", "t", out, ExportFormat(), ["sort_order"], drop=("sort_order",))
     assert n == 2
@@ -70,10 +71,7 @@ def test_export_rounds_half_up_formats_french_and_keeps_caps_exact(tmp_path, pg)
 
 
 def test_export_refuses_a_character_cp1252_cannot_hold(tmp_path, pg):
-    pg.execute("drop schema if exists test_marts cascade")
-    pg.execute("create schema test_marts")
-    pg.execute("create table test_marts.t (id text, label text)")
-    pg.execute("insert into test_marts.t values ('A', 'ok'), ('B', 'Łódź')")
+    _mart(pg, "t", "id text, label text", "('A', 'ok'), ('B', 'Łódź')")
     out = tmp_path / "t.csv"
     with pytest.raises(ExportError, match=r"row 2 \(file line 3\), column LABEL: the character 'Ł'"):
         export_relation(pg, "test_marts", "t", out, ExportFormat(), ["id"])
@@ -81,12 +79,9 @@ def test_export_refuses_a_character_cp1252_cannot_hold(tmp_path, pg):
 
 
 def test_export_refuses_a_c1_control_that_postgresql_would_map_to_cp1252(tmp_path, pg):
-    # PostgreSQL's WIN1252 holds U+0081, Python's cp1252 (and Excel) does not: the
-    # server-encoded fast path must not let it through
-    pg.execute("drop schema if exists test_marts cascade")
-    pg.execute("create schema test_marts")
-    pg.execute("create table test_marts.t (id text, label text)")
-    pg.execute("insert into test_marts.t values ('A', 'ok'), ('B', 'x' || chr(129) || 'y')")
+    # PostgreSQL's WIN1252 holds U+0081, Python's cp1252 (and Excel) does not: the file
+    # is encoded by Python, so the character is refused
+    _mart(pg, "t", "id text, label text", "('A', 'ok'), ('B', 'x' || chr(129) || 'y')")
     out = tmp_path / "t.csv"
     with pytest.raises(ExportError, match=r"row 2 \(file line 3\), column LABEL: the character '\\x81'"):
         export_relation(pg, "test_marts", "t", out, ExportFormat(), ["id"])
@@ -94,20 +89,38 @@ def test_export_refuses_a_c1_control_that_postgresql_would_map_to_cp1252(tmp_pat
 
 
 def test_export_in_utf8_with_bom(tmp_path, pg):
-    pg.execute("drop schema if exists test_marts cascade")
-    pg.execute("create schema test_marts")
-    pg.execute("create table test_marts.t (id text, label text)")
-    pg.execute("insert into test_marts.t values ('A', 'Łódź'), ('B', 'Crème')")
+    _mart(pg, "t", "id text, label text", "('A', 'Łódź'), ('B', 'Crème')")
     out = tmp_path / "t.csv"
     assert export_relation(pg, "test_marts", "t", out, ExportFormat(encoding="utf-8-sig"), ["id"]) == 2
     assert out.read_bytes() == "\ufeffID;LABEL\nA;Łódź\nB;Crème\n".encode("utf-8")
 
 
+def test_work_runs_on_two_connections_in_order_and_stops_at_the_first_failure(warehouse):
+    done = []
+
+    def work(conn, item):
+        done.append(item)
+        return conn.execute("select %s::int * 10", (item,)).fetchone()[0]
+
+    assert warehouse.each_on_connections(range(6), work) == [0, 10, 20, 30, 40, 50]
+
+    def failing(conn, item):
+        if item == 1:
+            raise ValueError("item 1 is bad")
+        time.sleep(0.05)  # the failure is recorded while the other worker is busy
+        done.append(item)
+        return item
+
+    done.clear()
+    with pytest.raises(ValueError, match="item 1 is bad"):
+        warehouse.each_on_connections(range(100), failing)
+    # the other worker finishes its current item, then nothing more is started
+    assert len(done) <= 3
+    assert warehouse.each_on_connections([], work) == []
+
+
 def test_indicator_values_follow_their_unit(tmp_path, pg):
-    pg.execute("drop schema if exists test_marts cascade")
-    pg.execute("create schema test_marts")
-    pg.execute("create table test_marts.r (ordre int, indicateur text, valeur numeric, unite text)")
-    pg.execute("insert into test_marts.r values (1, 'nb', 4, 'nombre'), (2, 'taux', 0.19634, 'taux'), (3, 'ca', 1234.5678, 'euros')")
+    _mart(pg, "r", "ordre int, indicateur text, valeur numeric, unite text", "(1, 'nb', 4, 'nombre'), (2, 'taux', 0.19634, 'taux'), (3, 'ca', 1234.5678, 'euros')")
     out = tmp_path / "r.csv"
     export_relation(pg, "test_marts", "r", out, ExportFormat(), ["ordre"], drop=("ordre",))
     assert out.read_text(encoding="cp1252").splitlines() == [

@@ -128,11 +128,8 @@ def load_source(
     """Load every contract table of `source` into `<target>__next`; with `swap`, replace
     schema `target` by it at once (without, `swap_schema` does it after the checks).
 
-    `workers` tables load at the same time, each over its own connection (the largest
-    first, when the source knows the sizes): one COPY keeps one PostgreSQL backend busy,
-    so two streams use both cores of a small server."""
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
+    `workers` tables load at the same time (`Warehouse.each_on_connections`), the
+    largest first when the source knows the sizes."""
     staging = f"{target}__next"
     with wh.connect() as conn:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(staging)))
@@ -140,31 +137,15 @@ def load_source(
         conn.commit()
     size = getattr(source, "size_hint", None)
     ordered = sorted(tables, key=lambda t: -(size(t) if size else 0))
-    stats: dict[str, LoadStats] = {}
-    pending = list(ordered)
-    failed = []
 
-    def worker() -> None:
-        with wh.connect() as conn:
-            while pending and not failed:
-                table = pending.pop(0)
-                try:
-                    st = _load_table(conn, source, table, staging)
-                except BaseException as exc:
-                    failed.append(exc)
-                    raise
-                stats[table.name] = st
-                if progress:
-                    progress(st)
-                fault_point("load")
+    def load_one(conn, table: Table) -> LoadStats:
+        st = _load_table(conn, source, table, staging)
+        if progress:
+            progress(st)
+        fault_point("load")
+        return st
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tables)))) as pool:
-        futures = [pool.submit(worker) for _ in range(max(1, min(workers, len(tables))))]
-        wait(futures, return_when=FIRST_EXCEPTION)
-    if failed:
-        raise failed[0]
-    for f in futures:
-        f.result()
+    stats = {st.table: st for st in wh.each_on_connections(ordered, load_one, workers)}
     if swap:
         with wh.connect() as conn:
             swap_schema(conn, staging, target)

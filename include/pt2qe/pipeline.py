@@ -574,7 +574,7 @@ def export_run(plan: dict) -> dict:
             for name, (mart, _order, _drop) in files.items()
         }
         counts = _export_files(wh, files, schemas, tmp, fmt)
-        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(FILES[plan["mode"]]))], counts, _marts_schema(conn))
+        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(files))], counts, _marts_schema(conn))
         if plan["mode"] == "full":
             out = plan["output"]
             dialect = CsvDialect(separator=out["csv_separator"], decimal=out["decimal_separator"], encoding=out["csv_encoding"])
@@ -589,35 +589,18 @@ def export_run(plan: dict) -> dict:
     return {"folder": str(tmp), "files": counts, "schemas": schemas}
 
 
-def _export_files(wh, files: dict, schemas: dict, folder: Path, fmt, workers: int = 2) -> dict[str, int]:
-    """Export the files two at a time, each worker over its own connection (one COPY
-    keeps one PostgreSQL backend busy); the detail file, the largest, goes first."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _export_files(wh, files: dict, schemas: dict, folder: Path, fmt) -> dict[str, int]:
+    """Export the files two at a time (`Warehouse.each_on_connections`); the detail file,
+    the largest, comes first in FILES."""
     from pt2qe.exports import export_relation
 
-    pending = list(files)
-    counts: dict[str, int] = {}
+    def export_one(conn, name: str) -> int:
+        mart, order, drop = files[name]
+        rows = export_relation(conn, schemas[name], mart, folder / name, fmt, order, drop)
+        journal.fault_point("export")
+        return rows
 
-    def worker() -> None:
-        with wh.connect() as conn:
-            while pending:
-                try:
-                    name = pending.pop(0)
-                except IndexError:
-                    return
-                mart, order, drop = files[name]
-                try:
-                    counts[name] = export_relation(conn, schemas[name], mart, folder / name, fmt, order, drop)
-                except BaseException:
-                    pending.clear()  # the other worker stops after its current file
-                    raise
-                journal.fault_point("export")
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(worker) for _ in range(workers)]:
-            future.result()
-    return {name: counts[name] for name in files}
+    return dict(zip(files, wh.each_on_connections(files, export_one), strict=True))
 
 
 def _marts_schema(conn) -> str:

@@ -112,6 +112,44 @@ class Warehouse:
             where = "embedded warehouse" if self.embedded else "warehouse"
             raise WarehouseError(f"cannot connect to the {where} at {redact(self.url)}: {exc}") from exc
 
+    def each_on_connections(self, items, work, workers: int = 2) -> list:
+        """`work(conn, item)` for every item, `workers` at a time, each worker over its
+        own connection (one COPY or query keeps one PostgreSQL backend busy: two use both
+        cores of a small server). Items are taken in order; the first failure stops the
+        workers after their current item and is raised. Returns the results in the
+        items' order."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        items = list(items)
+        results: list = [None] * len(items)
+        indexes = iter(range(len(items)))
+        lock = threading.Lock()
+        failures: list[BaseException] = []
+
+        def worker() -> None:
+            with self.connect() as conn:
+                while True:
+                    with lock:
+                        i = None if failures else next(indexes, None)
+                    if i is None:
+                        return
+                    try:
+                        results[i] = work(conn, items[i])
+                    except BaseException as exc:
+                        with lock:
+                            failures.append(exc)
+                        return
+
+        count = min(workers, len(items))
+        if count:
+            with ThreadPoolExecutor(max_workers=count) as pool:
+                for future in [pool.submit(worker) for _ in range(count)]:
+                    future.result()
+        if failures:
+            raise failures[0]
+        return results
+
 
 def redact(url: str) -> str:
     parts = urlsplit(url)
