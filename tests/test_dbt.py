@@ -56,6 +56,6 @@ def test_every_dbt_unit_test_passes(dbt):
     # one unit test per rule branch: the suite must not silently shrink
     assert len(statuses) >= 35, sorted(statuses)
     rules = " ".join(statuses)
-    for rule in ("int_recommendations", "int_capping_cubes", "int_offers__screened", "int_invoice_history__aggregated",
+    for rule in ("recommendations__", "int_capping_cubes", "int_offers__screened", "int_invoice_history__aggregated",
                  "int_price_offers", "price_increase_distribution", "run_reconciliation", "corrections_comparison"):
         assert rule in rules, rule

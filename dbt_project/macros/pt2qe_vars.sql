@@ -3,9 +3,24 @@
     becomes SQL text: configuration never reaches the database unvalidated.
 -#}
 
+{#- A run value (reference date, period, run id, run date, corrections switch): from the
+    environment variable PT2QE_RUN_<NAME> when the pipeline sets it, else the dbt var.
+    The environment is read only while a node executes (`execute`): dbt records the
+    environment variables read while parsing and parses again when they change, and these
+    change every run (pt2qe_cosmos.RUN_VALUES). -#}
+{% macro pt2qe_run_var(name, default=none) -%}
+    {%- if execute -%}
+        {%- set from_env = env_var('PT2QE_RUN_' ~ (name | upper), '') -%}
+        {%- if from_env != '' -%}
+            {{ return(from_env) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(var(name, default)) }}
+{%- endmacro %}
+
 {#- A required ISO date var, rendered as a date literal: date '2025-01-15'. -#}
 {% macro pt2qe_date(name) -%}
-    {%- set value = var(name, none) -%}
+    {%- set value = pt2qe_run_var(name, none) -%}
     {%- if value is none or (value is string and value | trim == '') -%}
         {%- if execute -%}
             {{ exceptions.raise_compiler_error(
@@ -38,7 +53,7 @@
 
 {#- A boolean var: true/false, or the strings 'true'/'false' (any case), for --vars from a CLI. -#}
 {% macro pt2qe_bool(name) -%}
-    {%- set value = var(name) -%}
+    {%- set value = pt2qe_run_var(name) -%}
     {%- if value is boolean -%}
         {%- set text = 'true' if value else 'false' -%}
     {%- else -%}
@@ -84,7 +99,7 @@
 
 {#- A free text var (run_id) as a string literal: quotes doubled, control characters refused. -#}
 {% macro pt2qe_text(name) -%}
-    {%- set value = var(name) | string -%}
+    {%- set value = pt2qe_run_var(name) | string -%}
     {%- if modules.re.search('[\x00-\x1f\x7f\\\\]', value) -%}
         {{ exceptions.raise_compiler_error("dbt var '" ~ name ~ "' holds a control character or a backslash: " ~ value) }}
     {%- endif -%}

@@ -871,6 +871,8 @@ def _registry_parts(report: _Report, schema: str) -> list[str]:
     path = report.folder / REGISTRY_ANOMALIES_CSV
     if path.exists():
         flagged = _flagged_from_file(path, report.fmt)
+    elif _relation_exists(conn, schema, "price_registry_anomalies"):
+        flagged = _flagged_from_anomalies_mart(report, schema)
     else:
         flagged = _flagged_from_mart(report, schema, obs_cols)
     cards = [
@@ -973,6 +975,44 @@ def _flagged_from_file(path: Path, fmt: ExportFormat) -> _Flagged:
         counts,
         seen["anomalies"],
         seen["pending"] if status is not None else None,
+    )
+
+
+def _flagged_from_anomalies_mart(report: _Report, schema: str) -> _Flagged:
+    """A run that does not rebuild the registry (corrections, final): the rows and counts
+    of the last price_registry_anomalies.csv, from the mart it was exported from, rather
+    than scanning the ten million observations twice (3 s at seed scale)."""
+    relation = sql.SQL("{}.price_registry_anomalies").format(sql.Identifier(schema))
+    counts = report.conn.execute(
+        sql.SQL(
+            "select severity, count(*), count(*) filter (where is_anomaly = 'true'),"
+            " count(*) filter (where is_anomaly = 'true' and coalesce(status, '') in ('', 'pending'))"
+            " from {} group by severity"
+        ).format(relation)
+    ).fetchall()
+    severities = {code: 0 for code, _, _ in SEVERITIES}
+    for code, n, _, _ in counts:
+        if code in severities:
+            severities[code] = n
+    _mart_name, _order, drop = next(
+        files[REGISTRY_ANOMALIES_CSV] for files in FILES.values() if REGISTRY_ANOMALIES_CSV in files
+    )
+    columns = [name for name, _ in columns_of(report.conn, schema, "price_registry_anomalies") if name not in drop]
+    # the file's top: largest |deviation| first, file order (sort_order) on ties
+    source = sql.SQL("select * from {} order by abs(deviation_percent) desc nulls last, sort_order limit {}").format(
+        relation, sql.Literal(TOP_ANOMALIES)
+    )
+    types = dict(columns_of(report.conn, schema, "price_registry_anomalies"))
+    top = _formatted(
+        report.conn, report.fmt, source, [(c, types[c]) for c in columns],
+        "abs(deviation_percent) desc nulls last, sort_order",
+    )
+    return _Flagged(
+        top,
+        sum(n for _, n, _, _ in counts),
+        severities,
+        sum(a for _, _, a, _ in counts),
+        sum(p for _, _, _, p in counts),
     )
 
 

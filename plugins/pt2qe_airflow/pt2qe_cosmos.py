@@ -11,15 +11,39 @@ node (`pt2qe run -v` prints them) and the task log holds dbt's own output.
 Run-time variables (period, caps, RECO1 rules, corrections switch) come from the
 `prepare` task through an interceptor, and the warehouse connection from the
 environment, so the same DAG serves every run.
+
+dbt parses the project once and then only what changed (partial parsing, its
+`partial_parse.msgpack` kept by Cosmos in the state folder): a full parse took ~5 s of
+each run. dbt parses everything again when its `--vars` change, so the values that change
+from one run to the next (RUN_VALUES: reference date, period, run id, run date,
+corrections switch) travel as environment variables `PT2QE_RUN_<NAME>`, which the macro
+`pt2qe_run_var` reads only when a node executes; `--vars` carries the configuration.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pt2qe.paths import dbt_project_dir
+from pt2qe.paths import dbt_project_dir, state_dir
 
 PREPARE_TASK_ID = "prepare"
+
+# dbt vars that change from run to run, passed as PT2QE_RUN_<NAME> (see the docstring)
+RUN_VALUES = ("as_of", "period_start", "period_end", "quarters", "run_id", "run_date", "apply_corrections")
+
+
+def run_env(dbt_vars: dict) -> dict[str, str]:
+    """The run values of `dbt_vars` as environment variables (JSON booleans as true/false)."""
+    env = {}
+    for name in RUN_VALUES:
+        if name in dbt_vars:
+            value = dbt_vars[name]
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, (list, tuple)):
+                value = ",".join(map(str, value))
+            env[f"PT2QE_RUN_{name.upper()}"] = str(value)
+    return env
 
 # dbt tags that say which modes rebuild a node (see dbt_project.yml)
 CAP_INDEPENDENT_TAG = "phase1"  # offers, history, price registry: reused by corrections runs
@@ -83,8 +107,8 @@ def _stage_interceptor(stage: str):
             operator.select, operator.exclude = build_selection(mode)
         elif mode != "final":
             raise AirflowSkipException("the price history is kept by final runs (Option 3) only")
-        operator.vars = dict(plan["dbt_vars"])
-        operator.env = {**(operator.env or {}), **get_warehouse().dbt_env()}
+        operator.vars = {k: v for k, v in plan["dbt_vars"].items() if k not in RUN_VALUES}
+        operator.env = {**(operator.env or {}), **get_warehouse().dbt_env(), **run_env(plan["dbt_vars"])}
         operator.append_env = True
 
     return intercept
@@ -110,6 +134,10 @@ def dbt_build(task_id: str, stage: str, select: str = "", **kwargs):
         select=select or None,
         install_deps=False,
         partial_parse=True,
+        cache_dir=state_dir() / "dbt_parse_cache",
+        # Cosmos' own asset events would name the staged tables (marts_next.*), which BI
+        # never reads; the publish task emits the assets of the published marts (~1 s)
+        emit_datasets=False,
         interceptors=[_stage_interceptor(stage)],
         dbt_runner_callbacks=[_journal_node],
         # unit tests run in `make test`; a run builds models, seeds and their data tests

@@ -6,7 +6,7 @@ with
 
 recommendations as (
 
-    select * from {{ ref('int_recommendations') }}
+    select * from {{ ref('recommendations') }}
 
 ),
 

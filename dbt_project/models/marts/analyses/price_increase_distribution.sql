@@ -10,7 +10,7 @@ with
 -- copying all its rows into a CTE buffer (2 s -> 0.7 s for an analysis at seed scale)
 recommendations as not materialized (
 
-    select * from {{ ref('int_recommendations') }}
+    select * from {{ ref('recommendations') }}
 
 ),
 

@@ -4,7 +4,7 @@
       offres_filtrees = sum of the filtre_<REASON> rows    (every reason listed, 0 when none)
       offres_conservees = match_master + match_national + match_no_match
                                                             (int_price_offers__enriched)
-      offres_recommandees = match_master + match_national  (int_recommendations)
+      offres_recommandees = match_master + match_national  (recommendations)
     Each count is taken from the table that holds it, so a lost or duplicated offer
     between two steps breaks an identity instead of going unnoticed.
     `valeur` is the raw value: `unite` says how to print it ('nombre', 'euros', or
@@ -27,7 +27,7 @@ enriched_offers as (
 
 recommendations as (
 
-    select * from {{ ref('int_recommendations') }}
+    select * from {{ ref('recommendations') }}
 
 ),
 

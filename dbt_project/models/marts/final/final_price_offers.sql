@@ -7,7 +7,7 @@
     passes the run's date). Export order: id_cln, id_art, id_cnd. -#}
 {#- run_date is passed as text; its quotes are doubled, so the literal below stays one
     literal, and the database refuses anything that is not a date when it casts it. -#}
-{%- set run_date = var('run_date', '2025-01-01') | string | trim | replace("'", "''") -%}
+{%- set run_date = pt2qe_run_var('run_date', '2025-01-01') | string | trim | replace("'", "''") -%}
 with
 
 recommendations as (
