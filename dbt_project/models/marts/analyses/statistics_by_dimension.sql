@@ -12,54 +12,40 @@ recommendations as (
 
 ),
 
--- one row per offer and dimension, read three times: NOT MATERIALIZED recomputes it
--- from recommendations for each read rather than buffering its seven million
--- rows (7.9 s -> 3.3 s at seed scale)
-offers_by_dimension as not materialized (
+-- the three dimensions of each offer, an unmapped value labelled; read twice, each time
+-- by one aggregate over GROUPING SETS: two passes over the offers instead of three passes
+-- over three copies of them (seed scale: 5.1 s on one core, where the earlier form took
+-- 5.0 s on three)
+offers as not materialized (
 
     select
-        dimensions.dimension,
-        coalesce(dimensions.valeur, '(non renseigné)') as valeur,
-        recommendations.id_cln,
-        recommendations.id_art,
-        recommendations.prix_tarif_actuel,
-        recommendations.prix_recommande,
-        recommendations.pct_hausse_finale,
-        recommendations.ca_4q,
-        recommendations.hausse_euros
+        coalesce(type_client, '(non renseigné)') as type_client,
+        coalesce(type_restaurant, '(non renseigné)') as type_restaurant,
+        coalesce(univers, '(non renseigné)') as univers,
+        id_cln,
+        id_art,
+        prix_tarif_actuel,
+        prix_recommande,
+        pct_hausse_finale,
+        ca_4q,
+        hausse_euros
     from recommendations
-    cross join lateral (
-        values
-        ('TYPE_CLIENT'::text, recommendations.type_client),
-        ('TYPE_RESTAURANT'::text, recommendations.type_restaurant),
-        ('UNIVERS'::text, recommendations.univers)
-    ) as dimensions (dimension, valeur)
-
-),
-
--- distinct customers and articles per value through hashed DISTINCTs: count(distinct)
--- inside the main aggregate would sort the seven million rows once per value
-customers_by_value as (
-
-    select dimension, valeur, count(*) as nb_clients
-    from (select distinct dimension, valeur, id_cln from offers_by_dimension) as pairs
-    group by dimension, valeur
-
-),
-
-articles_by_value as (
-
-    select dimension, valeur, count(*) as nb_articles
-    from (select distinct dimension, valeur, id_art from offers_by_dimension) as pairs
-    group by dimension, valeur
 
 ),
 
 figures_by_value as (
 
     select
-        dimension,
-        valeur,
+        case
+            when grouping(type_client) = 0 then 'TYPE_CLIENT'
+            when grouping(type_restaurant) = 0 then 'TYPE_RESTAURANT'
+            else 'UNIVERS'
+        end as dimension,
+        case
+            when grouping(type_client) = 0 then type_client
+            when grouping(type_restaurant) = 0 then type_restaurant
+            else univers
+        end as valeur,
         count(*) as nb_offres,
         avg(prix_tarif_actuel) as prix_moy_actuel,
         avg(prix_recommande) as prix_moy_recommande,
@@ -70,7 +56,43 @@ figures_by_value as (
         coalesce(stddev_samp(pct_hausse_finale), 0) as pct_hausse_ecart_type,
         sum(ca_4q) as ca_4q,
         sum(hausse_euros) as hausse_euros
-    from offers_by_dimension
+    from offers
+    group by grouping sets ((type_client), (type_restaurant), (univers))
+
+),
+
+-- the distinct (value, customer) and (value, article) pairs of the three dimensions, by
+-- hashing: count(distinct) inside the aggregate above would sort the offers per value
+pairs as (
+
+    select
+        case
+            when grouping(type_client) = 0 then 'TYPE_CLIENT'
+            when grouping(type_restaurant) = 0 then 'TYPE_RESTAURANT'
+            else 'UNIVERS'
+        end as dimension,
+        case
+            when grouping(type_client) = 0 then type_client
+            when grouping(type_restaurant) = 0 then type_restaurant
+            else univers
+        end as valeur,
+        grouping(id_cln) = 0 as is_customer
+    from offers
+    group by grouping sets (
+        (type_client, id_cln), (type_restaurant, id_cln), (univers, id_cln),
+        (type_client, id_art), (type_restaurant, id_art), (univers, id_art)
+    )
+
+),
+
+distinct_counts as (
+
+    select
+        dimension,
+        valeur,
+        count(*) filter (where is_customer) as nb_clients,
+        count(*) filter (where not is_customer) as nb_articles
+    from pairs
     group by dimension, valeur
 
 ),
@@ -79,11 +101,10 @@ statistics_by_value as (
 
     select
         figures_by_value.*,
-        customers_by_value.nb_clients,
-        articles_by_value.nb_articles
+        distinct_counts.nb_clients,
+        distinct_counts.nb_articles
     from figures_by_value
-    inner join customers_by_value using (dimension, valeur)
-    inner join articles_by_value using (dimension, valeur)
+    inner join distinct_counts using (dimension, valeur)
 
 ),
 
