@@ -28,10 +28,10 @@ def dbt(warehouse, tmp_path_factory):
     env = {**os.environ, **warehouse.dbt_env(), "PT2QE_PG_DBNAME": DB, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     project = dbt_project_dir()
 
-    def run(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    def run(*args: str, extra_env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict]:
         cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project),
                "--profiles-dir", str(project), "--target-path", str(target)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=project)
+        proc = subprocess.run(cmd, env={**env, **(extra_env or {})}, capture_output=True, text=True, timeout=900, cwd=project)
         results = target / "run_results.json"
         return proc, json.loads(results.read_text()) if results.exists() else {}
 
@@ -45,6 +45,7 @@ def dbt(warehouse, tmp_path_factory):
     # the final export reads the published recommendations (a source), built just above
     proc, _ = run("run", "--empty", "--vars", VARS, "--select", "tag:final")
     assert proc.returncode == 0, proc.stdout[-5000:]
+    run.target = target
     return run
 
 
@@ -59,3 +60,26 @@ def test_every_dbt_unit_test_passes(dbt):
     for rule in ("recommendations__", "int_capping_cubes", "int_offers__screened", "int_invoice_history__aggregated",
                  "int_price_offers", "price_increase_distribution", "run_reconciliation", "corrections_comparison"):
         assert rule in rules, rule
+
+
+def test_run_values_come_from_the_environment_when_a_node_executes(dbt):
+    """The pipeline passes the values that change every run as PT2QE_RUN_<NAME>
+    (pt2qe_cosmos.RUN_VALUES) and keeps --vars the same from run to run, so that dbt parses
+    only what changed; without the environment variable, the dbt var is used."""
+    compiled = dbt.target / "compiled" / "pt2qe" / "models" / "intermediate" / "int_capping_cubes.sql"
+    proc, _ = dbt("compile", "--select", "int_capping_cubes", "--vars", VARS)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "where false" in compiled.read_text()  # apply_corrections: the dbt default
+    proc, _ = dbt("compile", "--select", "int_capping_cubes", "--vars", VARS, extra_env={"PT2QE_RUN_APPLY_CORRECTIONS": "true"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "where true" in compiled.read_text()
+    # a changed run value does not make dbt parse the whole project again
+    assert "Unable to do partial parsing" not in proc.stdout, proc.stdout[-3000:]
+
+    recommendations = dbt.target / "compiled" / "pt2qe" / "models" / "marts" / "recommendations.sql"
+    proc, _ = dbt("compile", "--select", "recommendations", "--vars", VARS,
+                  extra_env={"PT2QE_RUN_AS_OF": "2026-01-05", "PT2QE_RUN_RUN_ID": "manual__2026-01-05"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    text = recommendations.read_text()
+    assert "date '2026-01-05' as as_of" in text and "'manual__2026-01-05'::text as run_id" in text
+    assert "Unable to do partial parsing" not in proc.stdout, proc.stdout[-3000:]

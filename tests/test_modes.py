@@ -36,6 +36,35 @@ def test_build_selection_says_what_skip_reason_says():
     assert build_selection("final") == ("tag:final", "tag:price_book_history")
 
 
+def test_run_values_travel_as_environment_variables_and_the_configuration_as_vars():
+    """What changes every run leaves --vars (a changed --vars makes dbt parse the whole
+    project again); the macro pt2qe_run_var reads PT2QE_RUN_<NAME> when a node executes."""
+    from pt2qe_airflow.pt2qe_cosmos import RUN_VALUES, run_env
+
+    dbt_vars = {
+        "as_of": "2025-11-17",
+        "period_start": "2024-09-30",
+        "period_end": "2025-09-28",
+        "quarters": ["2025_Q02", "2025_Q03"],
+        "run_id": "manual__2026-11-23T00:13:24+00:00",
+        "run_date": "2026-11-23",
+        "apply_corrections": True,
+        "capping_basiques": 0.5,
+        "marts_schema": "marts_next",
+    }
+    assert run_env(dbt_vars) == {
+        "PT2QE_RUN_AS_OF": "2025-11-17",
+        "PT2QE_RUN_PERIOD_START": "2024-09-30",
+        "PT2QE_RUN_PERIOD_END": "2025-09-28",
+        "PT2QE_RUN_QUARTERS": "2025_Q02,2025_Q03",
+        "PT2QE_RUN_RUN_ID": "manual__2026-11-23T00:13:24+00:00",
+        "PT2QE_RUN_RUN_DATE": "2026-11-23",
+        "PT2QE_RUN_APPLY_CORRECTIONS": "true",
+    }
+    assert run_env({**dbt_vars, "apply_corrections": False})["PT2QE_RUN_APPLY_CORRECTIONS"] == "false"
+    assert {k for k in dbt_vars if k not in RUN_VALUES} == {"capping_basiques", "marts_schema"}
+
+
 def test_paths_outside_the_configured_folders_are_refused(tmp_path, monkeypatch):
     import pytest
 
