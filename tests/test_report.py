@@ -617,6 +617,44 @@ def test_registry_section_shows_the_folders_anomalies_file(registry, tmp_path):
     assert page.figures["registre:en_attente"][0] == "1"
 
 
+def test_registry_section_of_a_run_without_the_file_reads_the_anomalies_mart(registry, tmp_path):
+    """A corrections or final run writes no anomalies file: the page shows the rows and
+    counts of the last one from the mart it was exported from (the window of the last
+    price_history_months months), not from the whole observations mart."""
+    registry.execute(
+        f"""
+        create table {REGISTRY_SCHEMA}.price_registry_anomalies (
+            observation_id text, item_key text, context_key text, description text,
+            recorded_at date, unit_price numeric, average_price numeric, deviation_percent numeric,
+            price_rank text, severity text, is_anomaly text, source_type text, supplier text,
+            status text, sort_order bigint
+        )
+        """
+    )
+    registry.execute(
+        f"""
+        insert into {REGISTRY_SCHEMA}.price_registry_anomalies values
+            ('A2', 'HUILE', 'RCI', 'Huile', '2025-06-12', 4, 10, -60, 'very_low', 'critical', 'true', 'auto', 'F1', 'validated', 1),
+            ('A1', 'BATTERIE', 'T|C', 'Batterie', '2025-06-10', 95000, 65000, 46.154, 'very_high', 'high', 'true', 'manual', 'G', null, 2),
+            ('A3', 'PNEU', 'RSI', 'Pneu', '2025-06-14', 112, 100, 12, 'above_average', 'low', 'false', 'auto', 'F2', null, 3)
+        """
+    )
+    page = registry_page(registry, tmp_path)
+    assert dict(page.charts["registry_severity"]) == {
+        "Critique": "1",
+        "Élevée": "1",
+        "Moyenne": "0",
+        "Faible": "1",
+    }
+    assert page.figures["registre:anomalies"][0] == "2"
+    assert page.figures["registre:en_attente"][0] == "1"  # A1; A2 is validated, A3 no anomaly
+    table = page.tables["registry_anomalies"]
+    col = table["headers"].index
+    assert "SORT_ORDER" not in table["headers"]  # dropped, as in the file
+    assert [r[col("OBSERVATION_ID")] for r in table["rows"]] == ["A2", "A1", "A3"]
+    assert table["rows"][1][col("DEVIATION_PERCENT")] == "46,154"
+
+
 def test_registry_section_is_left_out_without_registry_marts(scratch, tmp_path):
     assert registry_page(scratch, tmp_path).sections == []
 

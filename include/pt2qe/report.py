@@ -997,16 +997,11 @@ def _flagged_from_anomalies_mart(report: _Report, schema: str) -> _Flagged:
     _mart_name, _order, drop = next(
         files[REGISTRY_ANOMALIES_CSV] for files in FILES.values() if REGISTRY_ANOMALIES_CSV in files
     )
-    columns = [name for name, _ in columns_of(report.conn, schema, "price_registry_anomalies") if name not in drop]
+    columns = [(name, dtype) for name, dtype in columns_of(report.conn, schema, "price_registry_anomalies") if name not in drop]
     # the file's top: largest |deviation| first, file order (sort_order) on ties
-    source = sql.SQL("select * from {} order by abs(deviation_percent) desc nulls last, sort_order limit {}").format(
-        relation, sql.Literal(TOP_ANOMALIES)
-    )
-    types = dict(columns_of(report.conn, schema, "price_registry_anomalies"))
-    top = _formatted(
-        report.conn, report.fmt, source, [(c, types[c]) for c in columns],
-        "abs(deviation_percent) desc nulls last, sort_order",
-    )
+    order = "abs(deviation_percent) desc nulls last, sort_order"
+    source = sql.SQL("select * from {} order by {} limit {}").format(relation, sql.SQL(order), sql.Literal(TOP_ANOMALIES))
+    top = _formatted(report.conn, report.fmt, source, columns, order)
     return _Flagged(
         top,
         sum(n for _, n, _, _ in counts),

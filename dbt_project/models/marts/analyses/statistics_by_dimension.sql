@@ -4,6 +4,20 @@
     dimension. An unmapped value (NULL) is labelled '(non renseigné)'. Percentages are
     fractions; the standard deviation of a single offer is 0. Export order: dimension,
     valeur. -#}
+{#- the dimension and the value of a row of an aggregate over GROUPING SETS of
+    TYPE_CLIENT, TYPE_RESTAURANT or UNIVERS (each set holds exactly one of them) -#}
+{%- set dimension_and_value -%}
+        case
+            when grouping(type_client) = 0 then 'TYPE_CLIENT'
+            when grouping(type_restaurant) = 0 then 'TYPE_RESTAURANT'
+            else 'UNIVERS'
+        end as dimension,
+        case
+            when grouping(type_client) = 0 then type_client
+            when grouping(type_restaurant) = 0 then type_restaurant
+            else univers
+        end as valeur
+{%- endset %}
 with
 
 recommendations as (
@@ -36,16 +50,7 @@ offers as not materialized (
 figures_by_value as (
 
     select
-        case
-            when grouping(type_client) = 0 then 'TYPE_CLIENT'
-            when grouping(type_restaurant) = 0 then 'TYPE_RESTAURANT'
-            else 'UNIVERS'
-        end as dimension,
-        case
-            when grouping(type_client) = 0 then type_client
-            when grouping(type_restaurant) = 0 then type_restaurant
-            else univers
-        end as valeur,
+        {{ dimension_and_value }},
         count(*) as nb_offres,
         avg(prix_tarif_actuel) as prix_moy_actuel,
         avg(prix_recommande) as prix_moy_recommande,
@@ -66,16 +71,7 @@ figures_by_value as (
 pairs as (
 
     select
-        case
-            when grouping(type_client) = 0 then 'TYPE_CLIENT'
-            when grouping(type_restaurant) = 0 then 'TYPE_RESTAURANT'
-            else 'UNIVERS'
-        end as dimension,
-        case
-            when grouping(type_client) = 0 then type_client
-            when grouping(type_restaurant) = 0 then type_restaurant
-            else univers
-        end as valeur,
+        {{ dimension_and_value }},
         grouping(id_cln) = 0 as is_customer
     from offers
     group by grouping sets (
