@@ -16,10 +16,13 @@ help: ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+# --compile-bytecode: every run starts several Python processes (Airflow, dbt, GX), and
+# where PYTHONDONTWRITEBYTECODE is set (as on the CI machine) Python would otherwise
+# compile their thousands of modules from source at each start (README, Speed).
+$(VENV)/.installed: requirements.lock pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed ## create .venv and install the locked dependencies
