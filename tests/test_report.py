@@ -617,10 +617,14 @@ def test_registry_section_shows_the_folders_anomalies_file(registry, tmp_path):
     assert page.figures["registre:en_attente"][0] == "1"
 
 
-def test_registry_section_of_a_run_without_the_file_reads_the_anomalies_mart(registry, tmp_path):
-    """A corrections or final run writes no anomalies file: the page shows the rows and
-    counts of the last one from the mart it was exported from (the window of the last
-    price_history_months months), not from the whole observations mart."""
+def test_registry_section_reads_the_anomalies_mart_the_file_is_exported_from(registry, tmp_path):
+    """The page shows the rows and counts of price_registry_anomalies.csv from the mart it
+    is exported from (the window of the last price_history_months months), not from the
+    whole observations mart, and without parsing the file: a full run's own file (here a
+    stale one, to tell them apart) or, in a corrections or final run, the last one."""
+    (tmp_path / "price_registry_anomalies.csv").write_bytes(
+        b"OBSERVATION_ID;SEVERITY;IS_ANOMALY;DEVIATION_PERCENT\r\nOLD;critical;t;99,000\r\n"
+    )
     registry.execute(
         f"""
         create table {REGISTRY_SCHEMA}.price_registry_anomalies (
