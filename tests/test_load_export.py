@@ -56,6 +56,37 @@ def test_a_repeated_key_is_refused_at_load_with_its_file_and_keys(tmp_path, ware
     pg.execute("drop schema if exists test_dup__next cascade")
 
 
+def test_key_hashes_are_equal_for_equal_texts_only():
+    """The load's key check hashes each key text on Arrow's buffers: equal texts, wherever
+    they sit in a batch or a slice, hash alike; texts that differ by a letter's case, a
+    trailing space, an accent or their order hash differently, and so do keys whose
+    columns split the same letters differently."""
+    import pyarrow as pa
+
+    from pt2qe.load import KeyCheck, text_hashes
+
+    values = ["FAC001", "FAC001 ", "fac001", "FAC100", "FAC010", "", "É", "E", "FAC001", "x" * 300]
+    h = text_hashes(pa.array(values)).tolist()
+    assert h[0] == h[8]
+    assert len(set(h)) == len(values) - 1
+    assert text_hashes(pa.array(values).slice(7, 2)).tolist() == [h[7], h[8]]
+    assert text_hashes(pa.array(values, pa.large_string())).tolist() == h
+    assert len(set(text_hashes(pa.array([str(i) for i in range(200_000)])).tolist())) == 200_000
+
+    keys = KeyCheck(table("SYS_FACTURE_LIGNE"))  # key (ID_FACTURE, NO_LIGNE)
+    names = [c.name for c in keys.table.columns]
+
+    def batch(pairs):
+        cols = {n: [None] * len(pairs) for n in names}
+        cols["ID_FACTURE"], cols["NO_LIGNE"] = [p[0] for p in pairs], [p[1] for p in pairs]
+        return pa.RecordBatch.from_pydict({n: pa.array(cols[n], pa.string()) for n in names})
+
+    list(keys.track(iter([batch([("F1", "12"), ("F11", "2")]), batch([("F1", "2"), ("F11", "2")])])))
+    assert keys.maybe_duplicated()  # ('F11', '2') in both batches
+    list(keys.track(iter([batch([("F1", "12"), ("F11", "2"), ("F1", "2")])])))
+    assert not keys.maybe_duplicated()
+
+
 def test_export_rounds_half_up_formats_french_and_keeps_caps_exact(tmp_path, pg):
     _mart(pg, "t", "id text, prix numeric, pct_hausse numeric, capping_high numeric, label text, d date, sort_order int", "('B', 2.0005, 0.123449, 0.0275, 'Crème brûlée', '2025-01-02', 2), ('A', 1.2344, -0.00005, 0.05, 'a;b', null, 1)")
     out = tmp_path / "t.csv"
