@@ -32,4 +32,6 @@ def test_heavy_dependencies_are_installed_with_their_bytecode(package):
     assert total > 20
     # a handful of files are not valid Python for this interpreter (templates, other
     # versions' shims): their compilation fails at install and they are never imported
-    assert len(missing) <= total // 100, f"{len(missing)} of {total} modules of {package} have no bytecode, e.g. {missing[:3]}"
+    assert len(missing) <= total // 100, (
+        f"{len(missing)} of {total} modules of {package} have no bytecode, e.g. {missing[:3]}"
+    )

@@ -4,7 +4,6 @@ import time
 from decimal import Decimal
 
 import pytest
-
 from pt2qe.contract import table
 from pt2qe.exports import ExportError, ExportFormat, export_relation
 from pt2qe.load import load_source
@@ -62,7 +61,6 @@ def test_key_hashes_are_equal_for_equal_texts_only():
     trailing space, an accent or their order hash differently, and so do keys whose
     columns split the same letters differently."""
     import pyarrow as pa
-
     from pt2qe.load import KeyCheck, text_hashes
 
     values = ["FAC001", "FAC001 ", "fac001", "FAC100", "FAC010", "", "É", "E", "FAC001", "x" * 300]

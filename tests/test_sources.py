@@ -69,10 +69,11 @@ def test_bad_date(tmp_path):
 
 def test_leap_days_follow_the_calendar(tmp_path):
     header = "ID_SEM,DT_FIN_SEM,ID_TRIMESTRE_FISCAL,ID_ANNEE_FISCALE,FG_SEM_EN_COURS\n"
-    _write(tmp_path, "SYS_MD_CALENDRIER_SYSCO.csv", header + "2024-02-26,2024-02-29,2024_Q03,2024,\n2000-02-28,2000-02-29,2000_Q03,2000,\n")
+    leap = "2024-02-26,2024-02-29,2024_Q03,2024,\n"
+    _write(tmp_path, "SYS_MD_CALENDRIER_SYSCO.csv", header + leap + "2000-02-28,2000-02-29,2000_Q03,2000,\n")
     (batch,) = FileSource(tmp_path).batches(CAL)
     assert batch.column(1).to_pylist() == ["2024-02-29", "2000-02-29"]
-    _write(tmp_path, "SYS_MD_CALENDRIER_SYSCO.csv", header + "2024-02-26,2024-02-29,2024_Q03,2024,\n1900-02-26,1900-02-29,1900_Q03,1900,\n")
+    _write(tmp_path, "SYS_MD_CALENDRIER_SYSCO.csv", header + leap + "1900-02-26,1900-02-29,1900_Q03,1900,\n")
     with pytest.raises(SourceError) as err:
         list(FileSource(tmp_path).batches(CAL))
     assert (err.value.line, err.value.column) == (3, "DT_FIN_SEM")

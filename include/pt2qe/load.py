@@ -85,10 +85,13 @@ def text_hashes(arr: pa.Array):
     if last > first:
         longest = int(lengths.max())
         if _powers is None or len(_powers) < longest:
-            _powers = np.cumprod(np.full(max(longest, 64), _MULTIPLIER, dtype=np.uint64), dtype=np.uint64)
+            factors = np.full(max(longest, 64), _MULTIPLIER, dtype=np.uint64)
+            _powers = np.cumprod(factors, dtype=np.uint64)
         raw = np.frombuffer(data, dtype=np.uint8)[first:last].astype(np.uint64) + np.uint64(1)
         starts = offsets[:-1] - first
-        position = np.arange(last - first, dtype=np.int64) - np.repeat(starts, lengths.astype(np.int64))
+        # each byte's position inside its own value
+        position = np.arange(last - first, dtype=np.int64)
+        position -= np.repeat(starts, lengths.astype(np.int64))
         terms = raw * _powers[position]
         filled = lengths > 0
         hashes[filled] = np.add.reduceat(terms, starts[filled])

@@ -74,28 +74,28 @@ def check_batch(batch: pa.RecordBatch, table: Table, where: str, first_line: int
             if pc.any(bad).as_py():
                 idx = _first(bad)
                 _fail(batch, table, where, first_line, first_row, idx, col, f"expected {_EXPECTED[col.type]}, found {arr[idx].as_py()!r}")
-            if col.type == "DATE":
-                _check_days_exist(arr, lambda idx: _fail(batch, table, where, first_line, first_row, idx, col, f"expected {_EXPECTED['DATE']}, found {arr[idx].as_py()!r}"))
+            if col.type == "DATE" and (idx := _first_impossible_day(arr)) is not None:
+                found = arr[idx].as_py()
+                _fail(batch, table, where, first_line, first_row, idx, col, f"expected {_EXPECTED['DATE']}, found {found!r}")
         arrays.append(arr)
     return pa.RecordBatch.from_arrays(arrays, names=[c.pg_name for c in table.columns])
 
 
-def _check_days_exist(arr: pa.Array, fail) -> None:
-    """Dates already shaped YYYY-MM-DD: call `fail(index)` on the first day that does not
-    exist (2025-02-30, month 13). Arrow's cast to date32 checks the calendar at once; only
-    when it refuses is the round trip text -> timestamp -> text run to find the row
+def _first_impossible_day(arr: pa.Array) -> int | None:
+    """Dates already shaped YYYY-MM-DD: the index of the first day that does not exist
+    (2025-02-30, month 13), or None. Arrow's cast to date32 checks the calendar at once;
+    only when it refuses is the round trip text -> timestamp -> text run to find the row
     (strptime rolls 2025-02-30 over to 2025-03-02). The round trip alone, through
     strftime, cost 5 s of the seed's 10 million invoice lines."""
     try:
         pc.cast(arr, pa.date32())
-        return
+        return None
     except pa.ArrowInvalid:
         pass
     parsed = pc.strptime(arr, format="%Y-%m-%d", unit="s", error_is_null=True)
     back = pc.strftime(parsed, format="%Y-%m-%d")
     bad = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(pc.equal(back, arr), False)))
-    if pc.any(bad).as_py():
-        fail(_first(bad))
+    return _first(bad) if pc.any(bad).as_py() else None
 
 
 def _to_text(arr: pa.Array, col: Column, where: str) -> pa.Array:
