@@ -591,32 +591,6 @@ def test_registry_section_from_the_marts(registry, tmp_path):
     ]
 
 
-def test_registry_section_shows_the_folders_anomalies_file(registry, tmp_path):
-    header = "OBSERVATION_ID;ITEM_KEY;CONTEXT_KEY;RECORDED_AT;UNIT_PRICE;AVERAGE_PRICE;DEVIATION_PERCENT;PRICE_RANK;SEVERITY;IS_ANOMALY;SOURCE_TYPE;SUPPLIER;REVIEW_STATUS"
-    lines = [
-        header,
-        "OBS1;BATTERIE;TOYOTA|COROLLA;2025-06-10;95000,000;65000,000;46,154;very_high;high;t;manual;Garage A;pending",
-        "OBS3;HUILE;RCI PI GI;2025-06-13;7,500;10,000;-25,000;low;medium;t;auto;F1;validated",
-    ]
-    (tmp_path / "price_registry_anomalies.csv").write_bytes(
-        ("\r\n".join(lines) + "\r\n").encode("cp1252")
-    )
-    page = registry_page(registry, tmp_path)
-    assert dict(page.charts["registry_severity"]) == {
-        "Critique": "0",
-        "Élevée": "1",
-        "Moyenne": "1",
-        "Faible": "0",
-    }
-    table = page.tables["registry_anomalies"]
-    assert (table["source"], table["match"]) == (
-        "price_registry_anomalies.csv",
-        "key:OBSERVATION_ID",
-    )
-    assert table["rows"] == [line.split(";") for line in lines[1:]]
-    assert page.figures["registre:en_attente"][0] == "1"
-
-
 def test_registry_section_reads_the_anomalies_mart_the_file_is_exported_from(registry, tmp_path):
     """The page shows the rows and counts of price_registry_anomalies.csv from the mart it
     is exported from (the window of the last price_history_months months), not from the

@@ -64,7 +64,6 @@ def copy_batches(conn, schema: str, name: str, columns: list[str], batches: Iter
 
 
 _MULTIPLIER = 0x100000001B3  # FNV-64's prime: odd, so every power of it is too
-_powers = None
 
 
 def text_hashes(arr: pa.Array):
@@ -74,7 +73,6 @@ def text_hashes(arr: pa.Array):
     which cost ~3 s of the seed's 10 million invoice lines."""
     import numpy as np
 
-    global _powers
     arr = arr.cast(pa.large_string()) if not pa.types.is_large_string(arr.type) else arr
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
@@ -83,16 +81,14 @@ def text_hashes(arr: pa.Array):
     hashes = np.zeros(n, dtype=np.uint64)
     first, last = int(offsets[0]), int(offsets[-1])
     if last > first:
-        longest = int(lengths.max())
-        if _powers is None or len(_powers) < longest:
-            factors = np.full(max(longest, 64), _MULTIPLIER, dtype=np.uint64)
-            _powers = np.cumprod(factors, dtype=np.uint64)
+        factors = np.full(int(lengths.max()), _MULTIPLIER, dtype=np.uint64)
+        powers = np.cumprod(factors, dtype=np.uint64)  # MULTIPLIER^1 .. ^longest
         raw = np.frombuffer(data, dtype=np.uint8)[first:last].astype(np.uint64) + np.uint64(1)
         starts = offsets[:-1] - first
         # each byte's position inside its own value
         position = np.arange(last - first, dtype=np.int64)
         position -= np.repeat(starts, lengths.astype(np.int64))
-        terms = raw * _powers[position]
+        terms = raw * powers[position]
         filled = lengths > 0
         hashes[filled] = np.add.reduceat(terms, starts[filled])
     # the length, then a final mix (splitmix64) so that close sums spread over 64 bits

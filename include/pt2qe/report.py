@@ -23,8 +23,6 @@ assumes about them is in `_registry_section` and the helpers right after it.
 
 from __future__ import annotations
 
-import csv
-import heapq
 import html
 import math
 import os
@@ -832,7 +830,6 @@ ANOMALY_COLUMNS = (
     "observation_id item_key context_key category recorded_at unit_price average_price"
     " deviation_percent price_rank severity is_anomaly source_type supplier"
 ).split()
-TRUE = ("t", "true", "True", "1")
 
 
 @dataclass
@@ -868,11 +865,8 @@ def _registry_parts(report: _Report, schema: str) -> list[str]:
     total = conn.execute(
         sql.SQL("select count(*) from {}.price_observations").format(sql.Identifier(schema))
     ).fetchone()[0]
-    path = report.folder / REGISTRY_ANOMALIES_CSV
     if _relation_exists(conn, schema, "price_registry_anomalies"):
         flagged = _flagged_from_anomalies_mart(report, schema)
-    elif path.exists():
-        flagged = _flagged_from_file(path, report.fmt)
     else:
         flagged = _flagged_from_mart(report, schema, obs_cols)
     cards = [
@@ -935,49 +929,6 @@ def _registry_parts(report: _Report, schema: str) -> list[str]:
     return parts
 
 
-def _flagged_from_file(path: Path, fmt: ExportFormat) -> _Flagged:
-    """The run folder's price_registry_anomalies.csv, read once as a stream, when the
-    warehouse has no anomalies mart: the page shows that file's rows and counts."""
-    encoding = fmt.encoding
-    counts = {code: 0 for code, _, _ in SEVERITIES}
-    seen = {"total": 0, "anomalies": 0, "pending": 0}
-    with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=fmt.separator)
-        headers = [h.removeprefix("\ufeff") for h in next(reader, [])]
-        col = {h: i for i, h in enumerate(headers)}
-        severity, flag, deviation = (
-            col.get("SEVERITY"),
-            col.get("IS_ANOMALY"),
-            col.get("DEVIATION_PERCENT"),
-        )
-        status = col.get("REVIEW_STATUS", col.get("STATUS"))
-
-        def rows():
-            for row in reader:
-                if not row:
-                    continue
-                seen["total"] += 1
-                if severity is not None and row[severity] in counts:
-                    counts[row[severity]] += 1
-                if flag is not None and row[flag] in TRUE:
-                    seen["anomalies"] += 1
-                    if status is not None and row[status] in ("", "pending"):
-                        seen["pending"] += 1
-                yield row
-
-        def key(row):
-            return abs(_num(row[deviation], fmt) or 0) if deviation is not None else 0
-
-        top = heapq.nlargest(TOP_ANOMALIES, rows(), key=key)  # stable: file order on ties
-    return _Flagged(
-        _Table(headers, top),
-        seen["total"],
-        counts,
-        seen["anomalies"],
-        seen["pending"] if status is not None else None,
-    )
-
-
 def _flagged_from_anomalies_mart(report: _Report, schema: str) -> _Flagged:
     """The rows and counts of price_registry_anomalies.csv, from the mart it is exported
     from: the run's own file in a full run, the last one in a corrections or final run.
@@ -1013,8 +964,8 @@ def _flagged_from_anomalies_mart(report: _Report, schema: str) -> _Flagged:
 
 
 def _flagged_from_mart(report: _Report, schema: str, obs_cols: dict) -> _Flagged:
-    """The same from the mart when the folder has no anomalies file: counts by aggregate,
-    the largest deviations by a top-N query."""
+    """The same from price_observations when the warehouse has no anomalies mart: counts
+    by aggregate, the largest deviations by a top-N query."""
     status = next((c for c in ("review_status", "status") if c in obs_cols), None)
     relation = sql.SQL("{}.price_observations").format(sql.Identifier(schema))
     where = sql.SQL("where is_anomaly or severity is not null")

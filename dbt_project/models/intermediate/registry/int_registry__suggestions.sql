@@ -10,8 +10,9 @@
     maximum, median, sample size, the last price with its date and supplier (latest
     RECORDED_AT, then highest OBSERVATION_ID), the suggested range = 25th to 75th
     percentile (continuous: v[lo] + (h - lo) x (v[lo+1] - v[lo]) with h = (n - 1) p, the
-    same interpolation as percentile_cont, computed exactly on numerics), and the confidence: `high` (>= 10 samples), `medium` (>=
-    price_minimum_samples), `low` (fewer: no range, RANGE_NOTE 'Données insuffisantes').
+    same interpolation as percentile_cont, computed exactly on numerics), and the
+    confidence: `high` (>= 10 samples), `medium` (>= price_minimum_samples), `low`
+    (fewer: no range, RANGE_NOTE 'Données insuffisantes').
     CATALOG_PRICE: the latest catalog price valid on the reference date, for comparison.
 -#}
 {{ config(pre_hook="set local work_mem = '1GB'") }}
