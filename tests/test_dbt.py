@@ -83,3 +83,49 @@ def test_run_values_come_from_the_environment_when_a_node_executes(dbt):
     text = recommendations.read_text()
     assert "date '2026-01-05' as as_of" in text and "'manual__2026-01-05'::text as run_id" in text
     assert "Unable to do partial parsing" not in proc.stdout, proc.stdout[-3000:]
+
+
+def test_contracted_tables_have_their_declared_columns_and_constraints(dbt, warehouse):
+    """A model with an enforced contract is written by CREATE TABLE AS, then its
+    constraints are added (macros/create_table_as.sql): the table must still have the
+    contract's columns in order, their types, NOT NULL and every named CHECK, and a
+    primary key where one is declared, and PostgreSQL must refuse a row that breaks them."""
+    manifest = json.loads((dbt.target / "manifest.json").read_text())
+    contracted = [n for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]]
+    assert len(contracted) >= 20, len(contracted)
+    with warehouse.connect(dbname=DB) as conn:
+        for node in contracted:
+            schema, table = node["schema"], node["alias"]
+            rows = conn.execute(
+                "select column_name, data_type, is_nullable from information_schema.columns"
+                " where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, table),
+            ).fetchall()
+            declared = [(c["name"], c["data_type"], "NO" if any(k["type"] in ("not_null", "primary_key") for k in c["constraints"]) else "YES")
+                        for c in node["columns"].values()]
+            assert [(n, t.split("(")[0], nullable) for n, t, nullable in rows] == [
+                (n, {"timestamp": "timestamp without time zone"}.get(t, t), nullable) for n, t, nullable in declared
+            ], f"{schema}.{table}"
+            kinds = dict(conn.execute(
+                "select conname, contype from pg_constraint where conrelid = %s::regclass", (f'"{schema}"."{table}"',)
+            ).fetchall())
+            for constraint in node["constraints"]:
+                if constraint["type"] == "check":
+                    assert kinds.get(constraint["name"]) == "c", (table, constraint["name"], kinds)
+            declares_key = any(k["type"] == "primary_key" for c in node["columns"].values() for k in c["constraints"])
+            assert ("p" in kinds.values()) == declares_key, (table, kinds)
+
+        # PostgreSQL enforces them: a NULL key, a severity outside the accepted ones
+        import psycopg
+
+        with pytest.raises(psycopg.errors.NotNullViolation, match="observation_id"):
+            conn.execute("insert into marts.price_observations (observation_id, item_key, context_key) values (null, 'A', 'B')")
+        conn.rollback()
+        with pytest.raises(psycopg.errors.CheckViolation, match="price_observations_severity_accepted"):
+            conn.execute(
+                "insert into marts.price_observations (observation_id, item_key, context_key, unit_price, recorded_at,"
+                " source_type, is_anomaly, status_reason, severity)"
+                " values ('X', 'A', 'B', 1, date '2025-01-01', 'auto', false, 'EVALUATED', 'huge')"
+            )
+        conn.rollback()
