@@ -633,6 +633,35 @@ def test_registry_section_reads_the_anomalies_mart_the_file_is_exported_from(reg
     assert table["rows"][1][col("DEVIATION_PERCENT")] == "46,154"
 
 
+def test_registry_section_reads_the_count_and_top_increases_from_their_marts(registry, tmp_path):
+    """With price_registry_counts and price_registry_top_increases (every full run builds
+    them), the page takes the number of observations and the top increases from them
+    instead of scanning price_observations; here they differ from it, to tell them apart."""
+    registry.execute(
+        f"""
+        create table {REGISTRY_SCHEMA}.price_registry_counts (ordre integer, indicateur text, valeur bigint);
+        insert into {REGISTRY_SCHEMA}.price_registry_counts values
+            (4, 'observations_auto', 9999), (8, 'observations', 10025326);
+        create table {REGISTRY_SCHEMA}.price_registry_top_increases (
+            ordre integer, observation_id text, category text, item_key text, context_key text,
+            description text, recorded_at date, unit_price numeric, average_price numeric,
+            deviation_percent numeric, severity text
+        );
+        insert into {REGISTRY_SCHEMA}.price_registry_top_increases values
+            (1, 'T1', 'ENTRETIEN', 'HUILE', 'RCI', 'Huile', '2025-06-01', 30, 10, 200, 'critical'),
+            (2, 'T2', 'PNEUMATIQUE', 'PNEU', 'RSI', 'Pneu', '2025-06-02', 150, 100, 50, 'critical')
+        """
+    )
+    page = registry_page(registry, tmp_path)
+    assert page.figures["registre:observations"][0] == "10025326"
+    top = page.tables["registry_top_increases"]
+    col = top["headers"].index
+    assert "ORDRE" not in top["headers"]
+    assert [r[col("OBSERVATION_ID")] for r in top["rows"]] == ["T1", "T2"]
+    assert top["rows"][1][col("DEVIATION_PERCENT")] == "50,000"
+    assert top["rows"][1][col("UNIT_PRICE")] == "150,000"
+
+
 def test_registry_section_is_left_out_without_registry_marts(scratch, tmp_path):
     assert registry_page(scratch, tmp_path).sections == []
 
