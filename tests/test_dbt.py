@@ -85,14 +85,34 @@ def test_run_values_come_from_the_environment_when_a_node_executes(dbt):
     assert "Unable to do partial parsing" not in proc.stdout, proc.stdout[-3000:]
 
 
+# information_schema spells some types in full
+PG_TYPE_NAMES = {"timestamp": "timestamp without time zone"}
+
+
+def _declared_columns(node: dict) -> list[tuple[str, str, str]]:
+    """(name, type, is_nullable) of each column of a contracted model, in its order."""
+    return [
+        (
+            c["name"],
+            PG_TYPE_NAMES.get(c["data_type"], c["data_type"]),
+            "NO" if any(k["type"] in ("not_null", "primary_key") for k in c["constraints"]) else "YES",
+        )
+        for c in node["columns"].values()
+    ]
+
+
 def test_contracted_tables_have_their_declared_columns_and_constraints(dbt, warehouse):
     """A model with an enforced contract is written by CREATE TABLE AS, then its
     constraints are added (macros/create_table_as.sql): the table must still have the
     contract's columns in order, their types, NOT NULL and every named CHECK, and a
     primary key where one is declared, and PostgreSQL must refuse a row that breaks them."""
+    import psycopg
+
     manifest = json.loads((dbt.target / "manifest.json").read_text())
-    contracted = [n for n in manifest["nodes"].values()
-                  if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]]
+    contracted = [
+        n for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["contract"]["enforced"]
+    ]
     assert len(contracted) >= 20, len(contracted)
     with warehouse.connect(dbname=DB) as conn:
         for node in contracted:
@@ -102,30 +122,30 @@ def test_contracted_tables_have_their_declared_columns_and_constraints(dbt, ware
                 " where table_schema = %s and table_name = %s order by ordinal_position",
                 (schema, table),
             ).fetchall()
-            declared = [(c["name"], c["data_type"], "NO" if any(k["type"] in ("not_null", "primary_key") for k in c["constraints"]) else "YES")
-                        for c in node["columns"].values()]
-            assert [(n, t.split("(")[0], nullable) for n, t, nullable in rows] == [
-                (n, {"timestamp": "timestamp without time zone"}.get(t, t), nullable) for n, t, nullable in declared
-            ], f"{schema}.{table}"
+            assert [(n, t.split("(")[0], null) for n, t, null in rows] == _declared_columns(node), table
             kinds = dict(conn.execute(
-                "select conname, contype from pg_constraint where conrelid = %s::regclass", (f'"{schema}"."{table}"',)
+                "select conname, contype from pg_constraint where conrelid = %s::regclass",
+                (f'"{schema}"."{table}"',),
             ).fetchall())
             for constraint in node["constraints"]:
                 if constraint["type"] == "check":
                     assert kinds.get(constraint["name"]) == "c", (table, constraint["name"], kinds)
-            declares_key = any(k["type"] == "primary_key" for c in node["columns"].values() for k in c["constraints"])
+            declares_key = any(
+                k["type"] == "primary_key" for c in node["columns"].values() for k in c["constraints"]
+            )
             assert ("p" in kinds.values()) == declares_key, (table, kinds)
 
         # PostgreSQL enforces them: a NULL key, a severity outside the accepted ones
-        import psycopg
-
         with pytest.raises(psycopg.errors.NotNullViolation, match="observation_id"):
-            conn.execute("insert into marts.price_observations (observation_id, item_key, context_key) values (null, 'A', 'B')")
+            conn.execute(
+                "insert into marts.price_observations (observation_id, item_key, context_key)"
+                " values (null, 'A', 'B')"
+            )
         conn.rollback()
         with pytest.raises(psycopg.errors.CheckViolation, match="price_observations_severity_accepted"):
             conn.execute(
-                "insert into marts.price_observations (observation_id, item_key, context_key, unit_price, recorded_at,"
-                " source_type, is_anomaly, status_reason, severity)"
+                "insert into marts.price_observations (observation_id, item_key, context_key, unit_price,"
+                " recorded_at, source_type, is_anomaly, status_reason, severity)"
                 " values ('X', 'A', 'B', 1, date '2025-01-01', 'auto', false, 'EVALUATED', 'huge')"
             )
         conn.rollback()

@@ -617,9 +617,13 @@ def test_registry_from_files_and_invoices_to_exports_and_a_review(registry_db, t
         # the report's top increases: +50 % (F4) then +46.15 % (the battery), then the
         # other positive deviations, at most ten
         top = conn.execute(
-            "select observation_id, deviation_percent from marts.price_registry_top_increases order by ordre"
+            "select observation_id, deviation_percent from marts.price_registry_top_increases"
+            " order by ordre"
         ).fetchall()
-        assert top[:2] == [("FL:F4:1", Decimal(50)), ("IMP:garage.csv:10", Decimal("46.1538461538461538"))]
+        assert top[:2] == [
+            ("FL:F4:1", Decimal(50)),
+            ("IMP:garage.csv:10", Decimal("46.1538461538461538")),
+        ]
         positive = sorted((-o[4], k) for k, o in obs.items() if o[4] is not None and o[4] > 0)
         assert top == [(k, -d) for d, k in positive[:10]]
 

@@ -639,7 +639,9 @@ def test_registry_section_reads_the_count_and_top_increases_from_their_marts(reg
     instead of scanning price_observations; here they differ from it, to tell them apart."""
     registry.execute(
         f"""
-        create table {REGISTRY_SCHEMA}.price_registry_counts (ordre integer, indicateur text, valeur bigint);
+        create table {REGISTRY_SCHEMA}.price_registry_counts (
+            ordre integer, indicateur text, valeur bigint
+        );
         insert into {REGISTRY_SCHEMA}.price_registry_counts values
             (4, 'observations_auto', 9999), (8, 'observations', 10025326);
         create table {REGISTRY_SCHEMA}.price_registry_top_increases (

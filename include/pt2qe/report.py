@@ -1002,11 +1002,8 @@ def _observation_count(conn, schema: str) -> int:
     """The number of observations: the `observations` row of price_registry_counts (the
     run summary's count), else a count of the ten million rows (~1 s at seed scale)."""
     if _relation_exists(conn, schema, "price_registry_counts"):
-        row = conn.execute(
-            sql.SQL("select valeur from {}.price_registry_counts where indicateur = 'observations'").format(
-                sql.Identifier(schema)
-            )
-        ).fetchone()
+        query = "select valeur from {}.price_registry_counts where indicateur = 'observations'"
+        row = conn.execute(sql.SQL(query).format(sql.Identifier(schema))).fetchone()
         if row is not None:
             return row[0]
     return conn.execute(
@@ -1036,7 +1033,9 @@ def _top_registry_increases(report: _Report, schema: str, obs_cols: dict) -> _Ta
         if c in obs_cols
     ]
     if _relation_exists(report.conn, schema, "price_registry_top_increases"):
-        source = sql.SQL("select * from {}.price_registry_top_increases").format(sql.Identifier(schema))
+        source = sql.SQL("select * from {}.price_registry_top_increases").format(
+            sql.Identifier(schema)
+        )
     else:
         source = sql.SQL(
             "select * from {}.price_observations where deviation_percent > 0"
