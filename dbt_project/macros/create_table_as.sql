@@ -13,20 +13,19 @@
     scan: NOT NULL, CHECK, UNIQUE, PRIMARY KEY. The table, its types, its constraints and
     the contract check (get_assert_columns_equivalent) are unchanged. A violation still
     fails the build and names the constraint; PostgreSQL no longer prints the failing
-    row. Another constraint type (FOREIGN KEY, a custom one) takes dbt-postgres' own
-    path.
+    row. A temporary table, a model without an enforced contract, or one with another
+    constraint type (FOREIGN KEY, a custom one) takes dbt-postgres' own macro.
 -#}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
-  {%- set unlogged = config.get('unlogged', default=false) -%}
+  {%- set additions = pt2qe_constraint_additions() if config.get('contract').enforced and not temporary else none -%}
+  {%- if additions is none -%}
+    {{ return(dbt.postgres__create_table_as(temporary, relation, sql)) }}
+  {%- endif -%}
   {%- set sql_header = config.get('sql_header', none) -%}
-  {%- set contract_config = config.get('contract') -%}
-  {%- set enforced = contract_config.enforced and not temporary -%}
 
   {{ sql_header if sql_header is not none }}
-
-  {%- if enforced and pt2qe_constraints_alterable() %}
   {{ get_assert_columns_equivalent(sql) }}
-  create {% if unlogged -%} unlogged {%- endif %} table {{ relation }} as
+  create {% if config.get('unlogged', default=false) -%} unlogged {%- endif %} table {{ relation }} as
   select
     {%- for column in model['columns'].values() %}
     {{ pt2qe_column_name(column) }}::{{ column['data_type'] }} as {{ pt2qe_column_name(column) }}{{ "," if not loop.last }}
@@ -34,33 +33,9 @@
   from (
     {{ sql }}
   ) as model_subq;
-  {%- set additions = pt2qe_constraint_additions() %}
   {%- if additions %}
   alter table {{ relation }}
     {{ additions | join(',\n    ') }};
-  {%- endif %}
-
-  {%- else %}
-  create {% if temporary -%}
-    temporary
-  {%- elif unlogged -%}
-    unlogged
-  {%- endif %} table {{ relation }}
-  {% if contract_config.enforced %}
-    {{ get_assert_columns_equivalent(sql) }}
-  {% endif -%}
-  {% if enforced -%}
-      {{ get_table_columns_and_constraints() }} ;
-    insert into {{ relation }} (
-      {{ adapter.dispatch('get_column_names', 'dbt')() }}
-    )
-    {%- set sql = get_select_subquery(sql) %}
-  {% else %}
-    as
-  {% endif %}
-  (
-    {{ sql }}
-  );
   {%- endif %}
 {%- endmacro %}
 
@@ -70,25 +45,11 @@
 {%- endmacro %}
 
 
-{#- true when every constraint of the model can be added by ALTER TABLE -#}
-{% macro pt2qe_constraints_alterable() -%}
-  {%- set alterable = ['not_null', 'check', 'unique', 'primary_key'] -%}
-  {%- set ns = namespace(ok=true) -%}
-  {%- for column in model['columns'].values() -%}
-    {%- for constraint in column.get('constraints', []) -%}
-      {%- if constraint['type'] not in alterable -%}{%- set ns.ok = false -%}{%- endif -%}
-    {%- endfor -%}
-  {%- endfor -%}
-  {%- for constraint in model.get('constraints', []) -%}
-    {%- if constraint['type'] not in ['check', 'unique', 'primary_key'] -%}{%- set ns.ok = false -%}{%- endif -%}
-  {%- endfor -%}
-  {{ return(ns.ok) }}
-{%- endmacro %}
-
-
-{#- the ALTER TABLE subcommands that add the contract's constraints -#}
+{#- The ALTER TABLE subcommands that add the contract's constraints, or none when one of
+    them cannot be added that way (FOREIGN KEY, a custom one). -#}
 {% macro pt2qe_constraint_additions() -%}
   {%- set additions = [] -%}
+  {%- set ns = namespace(alterable=true) -%}
   {%- for column in model['columns'].values() -%}
     {%- set name = pt2qe_column_name(column) -%}
     {%- for constraint in column.get('constraints', []) -%}
@@ -97,10 +58,10 @@
         {%- do additions.append('alter column ' ~ name ~ ' set not null') -%}
       {%- elif constraint['type'] == 'check' -%}
         {%- do additions.append('add ' ~ named ~ 'check (' ~ constraint['expression'] ~ ')') -%}
-      {%- elif constraint['type'] == 'unique' -%}
-        {%- do additions.append('add ' ~ named ~ 'unique (' ~ name ~ ')') -%}
-      {%- elif constraint['type'] == 'primary_key' -%}
-        {%- do additions.append('add ' ~ named ~ 'primary key (' ~ name ~ ')') -%}
+      {%- elif constraint['type'] in ('unique', 'primary_key') -%}
+        {%- do additions.append('add ' ~ named ~ constraint['type'] | replace('_', ' ') ~ ' (' ~ name ~ ')') -%}
+      {%- else -%}
+        {%- set ns.alterable = false -%}
       {%- endif -%}
     {%- endfor -%}
   {%- endfor -%}
@@ -108,9 +69,11 @@
     {%- set named = 'constraint ' ~ constraint['name'] ~ ' ' if constraint.get('name') else '' -%}
     {%- if constraint['type'] == 'check' -%}
       {%- do additions.append('add ' ~ named ~ 'check (' ~ constraint['expression'] ~ ')') -%}
-    {%- else -%}
+    {%- elif constraint['type'] in ('unique', 'primary_key') -%}
       {%- do additions.append('add ' ~ named ~ constraint['type'] | replace('_', ' ') ~ ' (' ~ constraint['columns'] | join(', ') ~ ')') -%}
+    {%- else -%}
+      {%- set ns.alterable = false -%}
     {%- endif -%}
   {%- endfor -%}
-  {{ return(additions) }}
+  {{ return(additions if ns.alterable else none) }}
 {%- endmacro %}
