@@ -29,3 +29,49 @@ def pg(warehouse):
     clean up the scratch schemas they create)."""
     with warehouse.connect() as conn:
         yield conn
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed by the tests that need it (a clean machine has none).
+    A failed install fails the test: a browser test is never skipped."""
+    import subprocess
+
+    if not CHROMIUM.exists():
+        for args in (["update"], ["install", "-y", "--no-install-recommends", "chromium"]):
+            proc = subprocess.run(
+                ["apt-get", "-o", "DPkg::Lock::Timeout=600", "-q", *args],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
+            output = f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+            assert proc.returncode == 0, f"apt-get {' '.join(args)} failed:\n{output}"
+    assert CHROMIUM.exists()
+    return CHROMIUM
+
+
+@pytest.fixture()
+def browser(chromium):
+    """A headless Chromium driven by Playwright, closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
