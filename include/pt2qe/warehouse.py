@@ -427,7 +427,7 @@ class EmbeddedPostgres:
                 break
             if time.monotonic() > deadline:
                 raise WarehouseError(
-                    "the embedded warehouse still accepts logins without its password"
+                    "the embedded warehouse still accepts a login with a wrong password"
                     f" (check {self.pgdata / 'pg_hba.conf'})"
                 )
             time.sleep(0.2)
