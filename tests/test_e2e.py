@@ -94,6 +94,31 @@ def test_cli_shows_stages_and_outputs(hand_run):
     assert f"Outputs: {folder}" in proc.stdout
 
 
+def test_a_run_writes_no_warehouse_password_anywhere(hand_run, warehouse):
+    """The CLI's output, the run folder, the state folder (Airflow logs and metadata,
+    journals, GX results, the server log) and dbt's folders hold no password."""
+    from pt2qe.paths import state_dir
+    from pt2qe.warehouse_auth import load_secrets, secrets_path
+
+    proc, folder = hand_run
+    passwords = [p.encode() for p in load_secrets().values()]
+    assert not [p for p in passwords if p in (proc.stdout + proc.stderr).encode()]
+    planted = folder.parent / "planted.txt"  # the scan must find what is there
+    planted.write_text(warehouse.url)
+    dbt = Path(__file__).resolve().parents[1] / "dbt_project"
+    skip = [state_dir() / "pgdata", secrets_path()]
+    found, scanned = [], 0
+    for top in (folder.parent, state_dir(), dbt / "target", dbt / "logs"):
+        for path in sorted(top.rglob("*")) if top.exists() else []:
+            if path in skip or any(s in path.parents for s in skip) or not path.is_file():
+                continue
+            scanned += 1
+            data = path.read_bytes()
+            found += [path for p in passwords if p in data]
+    planted.unlink()
+    assert scanned > 50 and found == [planted], found
+
+
 def test_generated_world_runs_and_dry_run_changes_nothing(tmp_path, warehouse):
     from pt2qe.demo import generate
 

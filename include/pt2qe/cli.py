@@ -167,7 +167,18 @@ def _print_plan(event: dict) -> None:
 
 
 def cmd_warehouse(args) -> int:
-    from pt2qe.warehouse import EmbeddedPostgres, bi_url, configured_url, get_warehouse
+    from pt2qe.warehouse import WarehouseError
+
+    try:
+        return _warehouse_action(args)
+    except WarehouseError as exc:
+        print(f"pt2qe: warehouse: {exc}", file=sys.stderr)
+        return 1
+
+
+def _warehouse_action(args) -> int:
+    from pt2qe.warehouse import EmbeddedPostgres, bi_url, configured_url, get_warehouse, redact
+    from pt2qe.warehouse_auth import bi_password
 
     if args.action == "stop":
         if configured_url():
@@ -177,13 +188,14 @@ def cmd_warehouse(args) -> int:
         return 0
     if args.action == "status":
         if configured_url():
-            print(f"configured: {get_warehouse(start=False).url}")
+            print(f"configured: {redact(get_warehouse(start=False).url)}")
         else:
             emb = EmbeddedPostgres()
             print(f"embedded ({emb.pgdata}): {'running' if emb.is_running() else 'stopped'}")
         return 0
     wh = get_warehouse()
-    print(bi_url(wh) if args.bi else wh.url)
+    # the one place passwords are printed: these URLs are what the command is for
+    print(bi_url(wh, bi_password()) if args.bi else wh.url)
     return 0
 
 

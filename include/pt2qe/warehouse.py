@@ -10,6 +10,10 @@ Resolution order:
 
 `pg_ctl` refuses to run as root; as root the cluster is owned by and runs as the
 unprivileged system user `pgserver` (the same user the pgserver wheel itself uses).
+
+Every TCP login to the embedded warehouse needs a password (SCRAM); the passwords are
+generated at the first start into the state folder (`pt2qe.warehouse_auth`), and a cluster
+made before that (`initdb --auth=trust`) is migrated at its next start.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import fcntl
 import importlib.util
 import os
 import pwd
+import secrets
 import socket
 import stat
 import subprocess
@@ -38,6 +43,7 @@ BI_ROLE = "pt2qe_bi"
 # wal_level=minimal lets CREATE TABLE + COPY in one transaction skip the WAL.
 EMBEDDED_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
+    "password_encryption": "'scram-sha-256'",
     "max_connections": "60",
     "shared_buffers": "'1GB'",
     "work_mem": "'256MB'",
@@ -162,7 +168,7 @@ def redact(url: str) -> str:
 def _normalise(url: str) -> str:
     """Any postgres URL (SQLAlchemy or Airflow flavour) → a libpq URL."""
     scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.split("+")[0] in ("postgresql", "postgres"):
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
         raise WarehouseError(f"the warehouse URL must be a PostgreSQL URL, got {redact(url)}")
     return "postgresql://" + rest.split("?")[0]
 
@@ -271,10 +277,14 @@ class EmbeddedPostgres:
         return None
 
     def warehouse(self) -> Warehouse:
+        """The owner's URL, with its generated password."""
+        from pt2qe.warehouse_auth import load_secrets
+
         port = self.port()
         if port is None:
             raise WarehouseError("the embedded warehouse has not been created yet (run `pt2qe warehouse start`)")
-        return Warehouse(f"postgresql://{EMBEDDED_USER}@127.0.0.1:{port}/{EMBEDDED_DB}", embedded=True)
+        login = f"{EMBEDDED_USER}:{quote(load_secrets(self.root)[EMBEDDED_USER], safe='')}"
+        return Warehouse(f"postgresql://{login}@127.0.0.1:{port}/{EMBEDDED_DB}", embedded=True)
 
     def is_running(self) -> bool:
         port = self.port()
@@ -300,12 +310,23 @@ class EmbeddedPostgres:
         (self.pgdata / "postgresql.auto.conf").write_text("\n".join(lines) + "\n")
 
     def ensure_running(self) -> Warehouse:
+        from pt2qe.warehouse_auth import load_secrets, write_auth_files
+
         with self._lock():
+            load_secrets(self.root)  # a bad secrets file stops everything before it starts
             if self.as_root:
                 self._prepare_root_user()
             if not (self.pgdata / "PG_VERSION").exists():
                 self._init()
-            if not self.is_running():
+            if self.logfile.exists():  # error messages may quote rows: not for everyone
+                self.logfile.chmod(0o600)
+            owner = self._ids() if self.as_root else None
+            logins_changed = write_auth_files(self.pgdata, self._owner_os_users(), owner)
+            running = self.is_running()
+            reloaded = logins_changed and running
+            if reloaded:
+                self._run("pg_ctl", "-D", str(self.pgdata), "reload")
+            elif not running:
                 port = self.port()
                 if port is None or not _port_free(port):
                     port = _free_port()
@@ -317,25 +338,42 @@ class EmbeddedPostgres:
                     stale.unlink()
                 self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.logfile), "-w", "-t", "60", "start")
             wh = self.warehouse()
-            self._ensure_database(wh)
+            self._ensure_database_and_passwords()
+            if reloaded:
+                self._wait_passwords_required(wh)
             return wh
+
+    def _owner_os_users(self) -> list[str]:
+        """OS users that may log in as the owner over the Unix socket: the server's own
+        user (and root, which can read pgdata anyway)."""
+        if self.as_root:
+            return [SYSTEM_USER, pwd.getpwuid(0).pw_name]
+        try:
+            return [pwd.getpwuid(os.geteuid()).pw_name]
+        except KeyError:  # a uid without a name (some containers): no socket login
+            return []
 
     def _ids(self) -> tuple[int, int]:
         entry = pwd.getpwnam(SYSTEM_USER)
         return entry.pw_uid, entry.pw_gid
 
-    def _init(self) -> None:
+    def _new_pgdata(self) -> None:
+        """The empty data folder (0700) and log file (0600), owned by the server's OS user."""
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self.logfile.touch()
+        self.logfile.touch(mode=0o600)
         if self.as_root:
             os.chown(self.pgdata, *self._ids())
             os.chown(self.logfile, *self._ids())
         self.pgdata.chmod(0o700)
+
+    def _init(self) -> None:
+        self._new_pgdata()
         self._run(
             "initdb",
             "-D",
             str(self.pgdata),
-            "--auth=trust",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
             "-U",
             EMBEDDED_USER,
             "--encoding=UTF8",
@@ -343,24 +381,57 @@ class EmbeddedPostgres:
             timeout=300,
         )
 
-    def _ensure_database(self, wh: Warehouse) -> None:
+    def _socket_connect(self, dbname: str):
+        """The owner over the Unix socket in pgdata (peer): works before any password is
+        set; retried while the server is starting."""
         import psycopg
 
-        admin = wh.url.rsplit("/", 1)[0] + "/postgres"
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    exists = conn.execute(
-                        "select 1 from pg_database where datname = %s", (EMBEDDED_DB,)
-                    ).fetchone()
-                    if not exists:
-                        conn.execute(f'create database "{EMBEDDED_DB}"')
-                return
-            except psycopg.OperationalError:
+                return psycopg.connect(
+                    host=str(self.pgdata),
+                    port=self.port(),
+                    user=EMBEDDED_USER,
+                    dbname=dbname,
+                    autocommit=True,
+                )
+            except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise
+                    where = f"the embedded warehouse over its socket in {self.pgdata}"
+                    raise WarehouseError(f"cannot log in to {where}: {exc}") from None
                 time.sleep(0.5)
+
+    def _ensure_database_and_passwords(self) -> None:
+        from pt2qe.warehouse_auth import bi_password, ensure_passwords, load_secrets
+
+        with self._socket_connect("postgres") as conn:
+            query = "select 1 from pg_database where datname = %s"
+            if not conn.execute(query, (EMBEDDED_DB,)).fetchone():
+                conn.execute(f'create database "{EMBEDDED_DB}"')
+            owner = load_secrets(self.root)[EMBEDDED_USER]
+            ensure_passwords(conn, {EMBEDDED_USER: owner, BI_ROLE: bi_password(self.root)})
+
+    def _wait_passwords_required(self, wh: Warehouse) -> None:
+        """After pg_hba.conf changed under a running server: wait until it refuses a TCP
+        login with a wrong password (a reload is asynchronous), then try the right one."""
+        import psycopg
+
+        netloc = f"{EMBEDDED_USER}:{secrets.token_hex(16)}@127.0.0.1:{wh.port}"
+        wrong = wh.parts._replace(netloc=netloc).geturl()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(wrong, connect_timeout=5).close()
+            except psycopg.OperationalError:
+                break
+            if time.monotonic() > deadline:
+                raise WarehouseError(
+                    "the embedded warehouse still accepts a login with a wrong password"
+                    f" (check {self.pgdata / 'pg_hba.conf'})"
+                )
+            time.sleep(0.2)
+        wh.connect(connect_timeout=5).close()
 
     def stop(self) -> None:
         with self._lock():
@@ -371,24 +442,25 @@ class EmbeddedPostgres:
 def ensure_bi_role(conn) -> None:
     """The read-only role of BI tools: it can read schema marts and nothing else.
 
-    Its password comes from PT2QE_BI_PASSWORD (none on the embedded warehouse, which
-    only listens on 127.0.0.1). Call inside the publishing transaction.
+    Its password is PT2QE_BI_PASSWORD, else the one generated into the state folder
+    (pt2qe.warehouse_auth). Call inside the publishing transaction.
     """
     from psycopg import sql
 
-    password = os.environ.get("PT2QE_BI_PASSWORD")
+    from pt2qe.warehouse_auth import bi_password, set_password
+
     if not conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone():
         conn.execute(sql.SQL("create role {} login nosuperuser nocreatedb nocreaterole noinherit").format(sql.Identifier(BI_ROLE)))
-    if password:
-        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(BI_ROLE), sql.Literal(password)))
+    set_password(conn, BI_ROLE, bi_password())
     conn.execute(sql.SQL("revoke create on schema public from public"))
     conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(BI_ROLE)))
     conn.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(BI_ROLE)))
     conn.execute(sql.SQL("grant select on all tables in schema marts to {}").format(sql.Identifier(BI_ROLE)))
 
 
-def bi_url(wh: Warehouse) -> str:
-    """URL for BI tools: the read-only role on the same database."""
+def bi_url(wh: Warehouse, password: str | None = None) -> str:
+    """URL for BI tools: the read-only role on the same database (with `password`)."""
     parts = wh.parts
-    netloc = f"{quote(BI_ROLE)}@{parts.hostname}:{parts.port or 5432}"
+    login = quote(BI_ROLE) + (":" + quote(password, safe="") if password else "")
+    netloc = f"{login}@{parts.hostname}:{parts.port or 5432}"
     return parts._replace(netloc=netloc).geturl()
