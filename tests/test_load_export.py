@@ -101,6 +101,42 @@ def test_a_repeated_key_of_a_parquet_file_names_its_rows(tmp_path, warehouse, pg
     pg.execute("drop schema if exists test_dup__next cascade")
 
 
+def test_a_full_warehouse_disk_names_the_table_and_leaves_nothing_half_loaded(tmp_path, warehouse, pg, small_disk, monkeypatch):
+    """The table is written in a tablespace on a real 1 MB file system: PostgreSQL runs
+    out of space while the COPY extends it."""
+    import os
+    import pwd
+
+    from pt2qe.diskfull import DiskFullError
+    from pt2qe.warehouse import SYSTEM_USER
+
+    if os.geteuid() == 0:  # the embedded server runs as its own user (warehouse.py)
+        entry = pwd.getpwnam(SYSTEM_USER)
+        os.chown(small_disk, entry.pw_uid, entry.pw_gid)
+    body = "".join(f"C{i},{i}.25,P{i % 7}\n" for i in range(60_000))  # ~3 MB once loaded
+    source = _tarif(tmp_path, body)
+    with warehouse.connect(autocommit=True) as admin:
+        admin.execute(f"create tablespace pt2qe_small_disk location '{small_disk}'")
+        try:
+            monkeypatch.setenv("PGOPTIONS", "-c default_tablespace=pt2qe_small_disk")
+            with pytest.raises(DiskFullError) as err:
+                load_source(warehouse, source, tables=(TARIF,), target="test_full")
+            monkeypatch.delenv("PGOPTIONS")
+            message = str(err.value)
+            assert message.startswith(
+                f"{tmp_path / 'SYS_TARIF_SIMULATION.csv'}: the warehouse table test_full__next.sys_tarif_simulation "
+                "could not be written: the disk is full (the warehouse says: could not extend file"
+            ), message
+            assert message.endswith("; nothing was loaded and the tables of the last run are as they were. Free some space and run again")
+            # nothing half written: no table, and its file emptied
+            assert admin.execute("select to_regclass('test_full__next.sys_tarif_simulation')").fetchone() == (None,)
+            assert sum(f.stat().st_size for f in small_disk.rglob("*") if f.is_file()) == 0
+        finally:
+            admin.execute("drop schema if exists test_full__next cascade")
+            admin.execute("checkpoint")  # PostgreSQL removes the emptied file at the next checkpoint
+            admin.execute("drop tablespace if exists pt2qe_small_disk")
+
+
 def test_key_hashes_are_equal_for_equal_texts_only():
     """The load's key check hashes each key text on Arrow's buffers: equal texts, wherever
     they sit in a batch or a slice, hash alike; texts that differ by a letter's case, a
