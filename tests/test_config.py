@@ -386,10 +386,14 @@ def test_config_error_is_a_value_error():
         ("excluded_hierarchy_n2", "Di\x00vers", 'found "Di\\u0000vers" (the control character U+0000 at character 3)'),
     ],
 )
-def test_a_filter_value_with_spaces_or_control_characters_at_its_ends_is_refused(tmp_path, shipped_raw, key, value, expected):
+def test_a_filter_value_with_spaces_or_control_characters_at_its_ends_is_refused(
+    tmp_path, shipped_raw, key, value, expected
+):
     shipped_raw["extraction"][key][0] = value
     error = refused(tmp_path, shipped_raw)
-    assert error.problems == [(f"extraction.{key}[0]", error.problems[0][1])]  # one problem, not two
+    assert error.problems == [
+        (f"extraction.{key}[0]", error.problems[0][1])
+    ]  # one problem, not two
     assert error.key_path == f"extraction.{key}[0]"
     assert expected in str(error)
 
@@ -400,5 +404,10 @@ def test_a_control_character_is_refused_in_any_text_but_line_breaks_in_rules(tmp
     assert error.key_path == "notifications.webhooks[0].url"
     assert "(a line feed at character 24)" in str(error)
     shipped_raw["notifications"]["webhooks"] = []
-    shipped_raw["recommendations"]["reco1_rules"][0]["comment"] = "Prix déjà en PL1,\n\tpas de changement"
-    assert load_config(write(tmp_path, shipped_raw)).recommendations.reco1_rules[0].position == "ABOVE_PL1"
+    shipped_raw["recommendations"]["reco1_rules"][0]["comment"] = (
+        "Prix déjà en PL1,\n\tpas de changement"
+    )
+    assert (
+        load_config(write(tmp_path, shipped_raw)).recommendations.reco1_rules[0].position
+        == "ABOVE_PL1"
+    )

@@ -48,23 +48,31 @@ def test_a_repeated_key_is_refused_at_load_with_its_file_and_keys(tmp_path, ware
     message = str(err.value)
     assert "SYS_TARIF_SIMULATION.csv, column ID_CND" in message
     # each repeated key with the lines it is on (line 1 is the header: C42 is line 43)
-    assert "2 key(s) appear more than once, e.g. ID_CND='C42' (3 times: lines 43, 2003 and 2004); " \
+    assert (
+        "2 key(s) appear more than once, e.g. ID_CND='C42' (3 times: lines 43, 2003 and 2004); "
         "ID_CND='C7' (2 times: lines 8 and 2002)" in message
+    )
     # unique keys that differ only by case or by a separator are not duplicates
-    stats = load_source(warehouse, _tarif(tmp_path, "c1,1,\nC1,1,\nC1 ,1,\n"), tables=(TARIF,), target="test_dup")
+    stats = load_source(
+        warehouse, _tarif(tmp_path, "c1,1,\nC1,1,\nC1 ,1,\n"), tables=(TARIF,), target="test_dup"
+    )
     assert stats[0].rows == 3
     pg.execute("drop schema if exists test_dup cascade")
     pg.execute("drop schema if exists test_dup__next cascade")
 
 
-def test_a_repeated_key_of_several_columns_names_its_lines_and_values_as_text(tmp_path, warehouse, pg):
+def test_a_repeated_key_of_several_columns_names_its_lines_and_values_as_text(
+    tmp_path, warehouse, pg
+):
     """NO_LIGNE '07' is loaded as the number 7: it repeats line 7 of the same invoice;
     a repeated date key is shown as the file writes it, never as a Python value."""
     lines = table("SYS_FACTURE_LIGNE")
     header = ",".join(lines.column_names)
     row = "F{f},{n},,C1,A1,2025-01-06,1,,2.5,,,"
     body = [row.format(f=f, n=n) for f in (1, 2) for n in range(1, 9)] + [row.format(f=2, n="07")]
-    (tmp_path / "SYS_FACTURE_LIGNE.csv").write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    (tmp_path / "SYS_FACTURE_LIGNE.csv").write_text(
+        "\n".join([header, *body]) + "\n", encoding="utf-8"
+    )
     with pytest.raises(SourceError) as err:
         load_source(warehouse, FileSource(tmp_path), tables=(lines,), target="test_dup")
     pg.rollback()
@@ -80,7 +88,10 @@ def test_a_repeated_key_of_several_columns_names_its_lines_and_values_as_text(tm
     with pytest.raises(SourceError) as err:
         load_source(warehouse, FileSource(tmp_path), tables=(cal,), target="test_dup")
     pg.rollback()
-    assert "e.g. ID_SEM='2025-01-06' (3 times: lines 2, 4 and 6); ID_SEM='2025-01-13' (3 times: lines 3, 5 and 7)" in str(err.value)
+    assert (
+        "e.g. ID_SEM='2025-01-06' (3 times: lines 2, 4 and 6); ID_SEM='2025-01-13' (3 times: lines 3, 5 and 7)"
+        in str(err.value)
+    )
     pg.execute("drop schema if exists test_dup__next cascade")
 
 
@@ -90,7 +101,13 @@ def test_a_repeated_key_of_a_parquet_file_names_its_rows(tmp_path, warehouse, pg
 
     ids = [f"C{i}" for i in range(1, 11)] + ["C3"] * 7
     pq.write_table(
-        pa.table({"ID_CND": ids, "PRIX_TARIF_ACTUEL": ["1.5"] * len(ids), "ID_ORIGINE_PRIX": [None] * len(ids)}),
+        pa.table(
+            {
+                "ID_CND": ids,
+                "PRIX_TARIF_ACTUEL": ["1.5"] * len(ids),
+                "ID_ORIGINE_PRIX": [None] * len(ids),
+            }
+        ),
         tmp_path / "SYS_TARIF_SIMULATION.parquet",
     )
     with pytest.raises(SourceError) as err:
@@ -101,7 +118,9 @@ def test_a_repeated_key_of_a_parquet_file_names_its_rows(tmp_path, warehouse, pg
     pg.execute("drop schema if exists test_dup__next cascade")
 
 
-def test_a_full_warehouse_disk_names_the_table_and_leaves_nothing_half_loaded(tmp_path, warehouse, pg, small_disk, monkeypatch):
+def test_a_full_warehouse_disk_names_the_table_and_leaves_nothing_half_loaded(
+    tmp_path, warehouse, pg, small_disk, monkeypatch
+):
     """The table is written in a tablespace on a real 1 MB file system: PostgreSQL runs
     out of space while the COPY extends it."""
     import os
@@ -127,13 +146,19 @@ def test_a_full_warehouse_disk_names_the_table_and_leaves_nothing_half_loaded(tm
                 f"{tmp_path / 'SYS_TARIF_SIMULATION.csv'}: the warehouse table test_full__next.sys_tarif_simulation "
                 "could not be written: the disk is full (the warehouse says: could not extend file"
             ), message
-            assert message.endswith("; nothing was loaded and the tables of the last run are as they were. Free some space and run again")
+            assert message.endswith(
+                "; nothing was loaded and the tables of the last run are as they were. Free some space and run again"
+            )
             # nothing half written: no table, and its file emptied
-            assert admin.execute("select to_regclass('test_full__next.sys_tarif_simulation')").fetchone() == (None,)
+            assert admin.execute(
+                "select to_regclass('test_full__next.sys_tarif_simulation')"
+            ).fetchone() == (None,)
             assert sum(f.stat().st_size for f in small_disk.rglob("*") if f.is_file()) == 0
         finally:
             admin.execute("drop schema if exists test_full__next cascade")
-            admin.execute("checkpoint")  # PostgreSQL removes the emptied file at the next checkpoint
+            admin.execute(
+                "checkpoint"
+            )  # PostgreSQL removes the emptied file at the next checkpoint
             admin.execute("drop tablespace if exists pt2qe_small_disk")
 
 
