@@ -75,3 +75,39 @@ def browser(chromium):
             yield instance
         finally:
             instance.close()
+
+
+@pytest.fixture()
+def small_disk():
+    """A real 1 MB file system (tmpfs) in a fresh folder of /tmp, unmounted after the
+    test: a full disk that gives ENOSPC like any other. Mounting needs root, as on the
+    CI machine; a failed mount fails the test."""
+    import subprocess
+
+    mount_point = Path(tempfile.mkdtemp(prefix="pt2qe-small-disk-"))
+    mount_point.chmod(0o755)  # the warehouse's server user must be able to reach it
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, f"cannot mount a tmpfs on {mount_point}: {proc.stderr}"
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+        mount_point.rmdir()
+
+
+@pytest.fixture()
+def full_disk(small_disk):
+    """`small_disk` filled to the last byte by one file, filler.bin."""
+    import errno
+
+    with open(small_disk / "filler.bin", "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+    return small_disk

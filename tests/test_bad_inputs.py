@@ -105,12 +105,23 @@ def invalidate_all_conditions():
     return "SYS_MD_CONDITION", edit
 
 
+def duplicate_column(table: str, column: str):
+    def edit(rows):
+        col = rows[0].index(column)
+        return [r + [r[col]] for r in rows]
+
+    return table, edit
+
+
 SOURCE_CASES = {
     "missing table": (remove_file("SYS_MD_CLIENT"), ["SYS_MD_CLIENT.csv", "missing file"]),
     "missing column": (drop_column("SYS_TARIF_SIMULATION", "PRIX_TARIF_ACTUEL"), ["SYS_TARIF_SIMULATION.csv", "line 1", "PRIX_TARIF_ACTUEL"]),
     "null in a required column": (set_cell("SYS_MD_CLIENT", "C2", "ID_TC_CG", ""), ["SYS_MD_CLIENT.csv", "line 3", "column ID_TC_CG", "value is required"]),
     "text in a numeric column": (set_cell("SYS_TARIF_SIMULATION", "O03", "PRIX_TARIF_ACTUEL", "15,5"), ["SYS_TARIF_SIMULATION.csv", "line 4", "PRIX_TARIF_ACTUEL", "'15,5'"]),
-    "duplicated key": (duplicate_row("SYS_MD_CLIENT", "C2"), ["SYS_MD_CLIENT.csv, column ID_CLN", "must identify one row", "ID_CLN='C2' (2 times)"]),
+    "duplicated key": (duplicate_row("SYS_MD_CLIENT", "C2"), ["SYS_MD_CLIENT.csv, column ID_CLN", "must identify one row", "ID_CLN='C2' (2 times: lines 3 and 7)"]),
+    "a column twice in the header": (duplicate_column("SYS_TARIF_SIMULATION", "PRIX_TARIF_ACTUEL"), ["SYS_TARIF_SIMULATION.csv, line 1: the column PRIX_TARIF_ACTUEL appears 2 times (columns 2, 4)"]),
+    "a number beyond the numeric type": (set_cell("SYS_TARIF_SIMULATION", "O03", "PRIX_TARIF_ACTUEL", "1e999999"), ["SYS_TARIF_SIMULATION.csv, line 4, column PRIX_TARIF_ACTUEL", "at most 131,072 digits before the decimal point", "'1e999999'"]),
+    "a line number beyond bigint": (set_cell("SYS_FACTURE_LIGNE", "F100", "NO_LIGNE", "99999999999999999999"), ["SYS_FACTURE_LIGNE.csv, line 2, column NO_LIGNE", "a whole number between -9,223,372,036,854,775,808 and"]),
     "disordered corridor": (set_cell("PT1CE_OPTIMAL_ZOOM1", "MASTER", "NEW_BORNE_PL3_PL4", "30"), ["gate 'source'", "pt1ce_optimal_zoom1", "bounds='new_borne_pl2_pl3 >= new_borne_pl3_pl4'", "id_art='A01'"]),
     "negative price": (set_cell("SYS_TARIF_SIMULATION", "O05", "PRIX_TARIF_ACTUEL", "-3"), ["gate 'source'", "sys_tarif_simulation", "column='prix_tarif_actuel'", "id_cnd='O05'"]),
     "zero price": (set_cell("SYS_TARIF_SIMULATION", "O06", "PRIX_TARIF_ACTUEL", "0"), ["sys_tarif_simulation", "strict_min=True", "id_cnd='O06'"]),
@@ -197,7 +208,78 @@ def test_bad_configuration_is_refused_before_any_sql(case, world, warehouse, tmp
     assert warehouse_digest(warehouse) == before_wh
 
 
-def test_a_good_run_succeeds_right_after(world):
-    proc = run_cli("run", str(world["source"]), "--as-of", hand_world.AS_OF, "--capping-file", str(world["caps"]), "--output-folder", str(world["out"]))
+OUTSIDE = Path("/etc/passwd")  # outside the project, the state folder and PT2QE_ALLOWED_ROOTS (/tmp)
+
+
+def _link_out(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    path.symlink_to(OUTSIDE)
+
+
+LINK_CASES = {
+    "a source table": (
+        lambda base, source: (_link_out(source / "SYS_MD_CLIENT.csv"), [])[1],
+        [f"SYS_MD_CLIENT.csv: is a link to {OUTSIDE}, outside the source folder and the configured folders; nothing was read"],
+    ),
+    "a price file of the registry": (
+        lambda base, source: (_link_out(base / "inputs" / "price_registry" / "prices.csv"), ["--inputs-folder", str(base / "inputs")])[1],
+        ["inputs_folder: ", "holds 1 link(s) to files outside the configured folders", f"price_registry/prices.csv -> {OUTSIDE}; nothing was read"],
+    ),
+    "the corrections file": (
+        lambda base, source: (
+            _link_out(base / "corrections" / "capping_cubes_corrections.csv"),
+            ["--skip-extraction", "--apply-corrections", "--corrections-folder", str(base / "corrections")],
+        )[1],
+        ["corrections_folder: ", f"capping_cubes_corrections.csv -> {OUTSIDE}; nothing was read"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LINK_CASES))
+def test_a_file_linked_out_of_the_allowed_folders_is_refused_unread(case, world, warehouse, tmp_path):
+    make, expected = LINK_CASES[case]
+    source = tmp_path / "source"
+    shutil.copytree(world["source"], source)
+    extra = make(tmp_path, source)
+    args = [] if "--skip-extraction" in extra else [str(source)]
+    before_files, before_wh = tree_digest(world["out"]), warehouse_digest(warehouse)
+    proc = run_cli("run", *args, "--as-of", hand_world.AS_OF, "--capping-file", str(world["caps"]),
+                   "--output-folder", str(world["out"]), *extra)
+    assert proc.returncode != 0, proc.stdout
+    for fragment in expected:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    # not a byte of the linked file shows
+    assert "root:" not in proc.stdout + proc.stderr and "ROOT:" not in proc.stdout + proc.stderr
+    assert tree_digest(world["out"]) == before_files
+    assert warehouse_digest(warehouse) == before_wh
+
+
+def test_a_full_output_disk_names_the_file_and_publishes_nothing(world, warehouse, full_disk):
+    """The output folder is a real file system with no space left: the run fails naming
+    the file it could not write, leaves no folder behind and publishes nothing."""
+    before_files, before_wh = tree_digest(world["out"]), warehouse_digest(warehouse)
+    proc = run_cli("run", str(world["source"]), "--as-of", hand_world.AS_OF, "--capping-file", str(world["caps"]),
+                   "--output-folder", str(full_disk))
+    assert proc.returncode != 0, proc.stdout
+    assert "✗ export failed: the output file " in proc.stderr, proc.stderr
+    assert f".csv (in {full_disk}/.run_" in proc.stderr
+    assert ("could not be written: the disk is full; nothing was published and the run's unfinished folder was removed. "
+            "Free some space and run again") in proc.stderr
+    assert "Errno" not in proc.stderr + proc.stdout
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler.bin"]
+    assert tree_digest(world["out"]) == before_files
+    assert warehouse_digest(warehouse) == before_wh
+
+
+def test_a_good_run_succeeds_right_after(world, tmp_path):
+    # its headers have a space after each separator (`ID_CND, PRIX_TARIF_ACTUEL`): the
+    # names are read without it
+    source = tmp_path / "source"
+    shutil.copytree(world["source"], source)
+    for path in source.glob("*.csv"):
+        edit_csv(path, lambda rows: [[f" {name}" if i else name for i, name in enumerate(rows[0])], *rows[1:]])
+    proc = run_cli("run", str(source), "--as-of", hand_world.AS_OF, "--capping-file", str(world["caps"]), "--output-folder", str(world["out"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(list(world["out"].glob("run_*"))) == 2

@@ -375,3 +375,39 @@ def test_custom_rules_reach_dbt_vars_in_canonical_form(tmp_path, shipped_raw):
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("condition_types", "ZFSP\n", 'expected text without control characters, found "ZFSP\\n" (a line feed at character 5)'),
+        ("sequences", " A305", 'expected a code without spaces at either end, found " A305" (a space at the start)'),
+        ("excluded_gmm", "PSN ", 'expected a code without spaces at either end, found "PSN " (a space at the end)'),
+        ("excluded_hierarchy_n2", "Di\x00vers", 'found "Di\\u0000vers" (the control character U+0000 at character 3)'),
+    ],
+)
+def test_a_filter_value_with_spaces_or_control_characters_at_its_ends_is_refused(
+    tmp_path, shipped_raw, key, value, expected
+):
+    shipped_raw["extraction"][key][0] = value
+    error = refused(tmp_path, shipped_raw)
+    assert error.problems == [
+        (f"extraction.{key}[0]", error.problems[0][1])
+    ]  # one problem, not two
+    assert error.key_path == f"extraction.{key}[0]"
+    assert expected in str(error)
+
+
+def test_a_control_character_is_refused_in_any_text_but_line_breaks_in_rules(tmp_path, shipped_raw):
+    shipped_raw["notifications"]["webhooks"] = [{"name": "bi", "url": "https://hooks.example/p\n"}]
+    error = refused(tmp_path, shipped_raw)
+    assert error.key_path == "notifications.webhooks[0].url"
+    assert "(a line feed at character 24)" in str(error)
+    shipped_raw["notifications"]["webhooks"] = []
+    shipped_raw["recommendations"]["reco1_rules"][0]["comment"] = (
+        "Prix déjà en PL1,\n\tpas de changement"
+    )
+    assert (
+        load_config(write(tmp_path, shipped_raw)).recommendations.reco1_rules[0].position
+        == "ABOVE_PL1"
+    )

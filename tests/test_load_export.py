@@ -47,12 +47,119 @@ def test_a_repeated_key_is_refused_at_load_with_its_file_and_keys(tmp_path, ware
     pg.rollback()
     message = str(err.value)
     assert "SYS_TARIF_SIMULATION.csv, column ID_CND" in message
-    assert "2 key(s) appear more than once, e.g. ID_CND='C42' (3 times); ID_CND='C7' (2 times)" in message
+    # each repeated key with the lines it is on (line 1 is the header: C42 is line 43)
+    assert (
+        "2 key(s) appear more than once, e.g. ID_CND='C42' (3 times: lines 43, 2003 and 2004); "
+        "ID_CND='C7' (2 times: lines 8 and 2002)" in message
+    )
     # unique keys that differ only by case or by a separator are not duplicates
-    stats = load_source(warehouse, _tarif(tmp_path, "c1,1,\nC1,1,\nC1 ,1,\n"), tables=(TARIF,), target="test_dup")
+    stats = load_source(
+        warehouse, _tarif(tmp_path, "c1,1,\nC1,1,\nC1 ,1,\n"), tables=(TARIF,), target="test_dup"
+    )
     assert stats[0].rows == 3
     pg.execute("drop schema if exists test_dup cascade")
     pg.execute("drop schema if exists test_dup__next cascade")
+
+
+def test_a_repeated_key_of_several_columns_names_its_lines_and_values_as_text(
+    tmp_path, warehouse, pg
+):
+    """NO_LIGNE '07' is loaded as the number 7: it repeats line 7 of the same invoice;
+    a repeated date key is shown as the file writes it, never as a Python value."""
+    lines = table("SYS_FACTURE_LIGNE")
+    header = ",".join(lines.column_names)
+    row = "F{f},{n},,C1,A1,2025-01-06,1,,2.5,,,"
+    body = [row.format(f=f, n=n) for f in (1, 2) for n in range(1, 9)] + [row.format(f=2, n="07")]
+    (tmp_path / "SYS_FACTURE_LIGNE.csv").write_text(
+        "\n".join([header, *body]) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(SourceError) as err:
+        load_source(warehouse, FileSource(tmp_path), tables=(lines,), target="test_dup")
+    pg.rollback()
+    assert str(err.value).endswith(
+        "SYS_FACTURE_LIGNE.csv, column ID_FACTURE, NO_LIGNE: the key (ID_FACTURE, NO_LIGNE) must identify "
+        "one row; 1 key(s) appear more than once, e.g. ID_FACTURE='F2', NO_LIGNE='7' (2 times: lines 16 and 18)"
+    )
+    cal = table("SYS_MD_CALENDRIER_SYSCO")
+    weeks = ["2025-01-06,2025-01-12,2025_Q01,2025,", "2025-01-13,2025-01-19,2025_Q01,2025,"] * 3
+    (tmp_path / "SYS_MD_CALENDRIER_SYSCO.csv").write_text(
+        "\n".join([",".join(cal.column_names), *weeks]) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(SourceError) as err:
+        load_source(warehouse, FileSource(tmp_path), tables=(cal,), target="test_dup")
+    pg.rollback()
+    assert (
+        "e.g. ID_SEM='2025-01-06' (3 times: lines 2, 4 and 6); ID_SEM='2025-01-13' (3 times: lines 3, 5 and 7)"
+        in str(err.value)
+    )
+    pg.execute("drop schema if exists test_dup__next cascade")
+
+
+def test_a_repeated_key_of_a_parquet_file_names_its_rows(tmp_path, warehouse, pg):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [f"C{i}" for i in range(1, 11)] + ["C3"] * 7
+    pq.write_table(
+        pa.table(
+            {
+                "ID_CND": ids,
+                "PRIX_TARIF_ACTUEL": ["1.5"] * len(ids),
+                "ID_ORIGINE_PRIX": [None] * len(ids),
+            }
+        ),
+        tmp_path / "SYS_TARIF_SIMULATION.parquet",
+    )
+    with pytest.raises(SourceError) as err:
+        load_source(warehouse, FileSource(tmp_path), tables=(TARIF,), target="test_dup")
+    pg.rollback()
+    # eight times: the first five rows are listed
+    assert "ID_CND='C3' (8 times: rows 3, 11, 12, 13, 14, …)" in str(err.value)
+    pg.execute("drop schema if exists test_dup__next cascade")
+
+
+def test_a_full_warehouse_disk_names_the_table_and_leaves_nothing_half_loaded(
+    tmp_path, warehouse, pg, small_disk, monkeypatch
+):
+    """The table is written in a tablespace on a real 1 MB file system: PostgreSQL runs
+    out of space while the COPY extends it."""
+    import os
+    import pwd
+
+    from pt2qe.diskfull import DiskFullError
+    from pt2qe.warehouse import SYSTEM_USER
+
+    if os.geteuid() == 0:  # the embedded server runs as its own user (warehouse.py)
+        entry = pwd.getpwnam(SYSTEM_USER)
+        os.chown(small_disk, entry.pw_uid, entry.pw_gid)
+    body = "".join(f"C{i},{i}.25,P{i % 7}\n" for i in range(60_000))  # ~3 MB once loaded
+    source = _tarif(tmp_path, body)
+    with warehouse.connect(autocommit=True) as admin:
+        admin.execute(f"create tablespace pt2qe_small_disk location '{small_disk}'")
+        try:
+            monkeypatch.setenv("PGOPTIONS", "-c default_tablespace=pt2qe_small_disk")
+            with pytest.raises(DiskFullError) as err:
+                load_source(warehouse, source, tables=(TARIF,), target="test_full")
+            monkeypatch.delenv("PGOPTIONS")
+            message = str(err.value)
+            assert message.startswith(
+                f"{tmp_path / 'SYS_TARIF_SIMULATION.csv'}: the warehouse table test_full__next.sys_tarif_simulation "
+                "could not be written: the disk is full (the warehouse says: could not extend file"
+            ), message
+            assert message.endswith(
+                "; nothing was loaded and the tables of the last run are as they were. Free some space and run again"
+            )
+            # nothing half written: no table, and its file emptied
+            assert admin.execute(
+                "select to_regclass('test_full__next.sys_tarif_simulation')"
+            ).fetchone() == (None,)
+            assert sum(f.stat().st_size for f in small_disk.rglob("*") if f.is_file()) == 0
+        finally:
+            admin.execute("drop schema if exists test_full__next cascade")
+            admin.execute(
+                "checkpoint"
+            )  # PostgreSQL removes the emptied file at the next checkpoint
+            admin.execute("drop tablespace if exists pt2qe_small_disk")
 
 
 def test_key_hashes_are_equal_for_equal_texts_only():

@@ -83,3 +83,51 @@ def test_paths_outside_the_configured_folders_are_refused(tmp_path, monkeypatch)
     (tmp_path / "team" / "link").symlink_to("/etc")
     with pytest.raises(RunError, match="is outside the configured folders"):
         resolve_path(str(tmp_path / "team" / "link" / "passwd"), "capping_file")
+
+
+def test_a_link_out_of_the_configured_folders_in_an_input_folder_is_refused_unread(
+    tmp_path, monkeypatch
+):
+    import pytest
+    from pt2qe.pipeline import RunError, resolve_path
+
+    team, outside = tmp_path / "team", tmp_path / "outside"
+    (team / "corrections").mkdir(parents=True)
+    (team / "inputs" / "price_registry").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.csv").write_text("UNIVERS;TOP-SECRET\n", encoding="utf-8")
+    monkeypatch.setenv("PT2QE_ALLOWED_ROOTS", str(team))
+    (team / "corrections" / "capping_cubes_corrections.csv").symlink_to(outside / "secret.csv")
+    (team / "inputs" / "price_registry" / "prices.csv").symlink_to(outside / "secret.csv")
+    (team / "inputs" / "price_lists").symlink_to(outside)
+    with pytest.raises(RunError) as err:
+        resolve_path(str(team / "corrections"), "corrections_folder", check_links=True)
+    assert str(err.value).startswith(
+        f"corrections_folder: {team / 'corrections'} holds 1 link(s) to files outside the configured folders ("
+    )
+    assert f"): capping_cubes_corrections.csv -> {outside / 'secret.csv'}; nothing was read" in str(
+        err.value
+    )
+    with pytest.raises(RunError) as err:
+        resolve_path(str(team / "inputs"), "inputs_folder", check_links=True)
+    assert "holds 2 link(s) to files outside the configured folders" in str(err.value)
+    assert (
+        f"price_lists -> {outside}; price_registry/prices.csv -> {outside / 'secret.csv'}; nothing"
+        in str(err.value)
+    )
+    assert "SECRET" not in str(err.value)
+    # links that stay in the configured folders are fine
+    for link in (
+        team / "corrections" / "capping_cubes_corrections.csv",
+        team / "inputs" / "price_lists",
+    ):
+        link.unlink()
+    (team / "corrections" / "capping_cubes_corrections.csv").symlink_to(
+        team / "inputs" / "caps.csv"
+    )
+    (team / "inputs" / "price_registry" / "prices.csv").unlink()
+    assert (
+        resolve_path(str(team / "corrections"), "corrections_folder", check_links=True)
+        == team / "corrections"
+    )
+    assert resolve_path(str(team / "inputs"), "inputs_folder", check_links=True) == team / "inputs"

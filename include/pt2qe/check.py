@@ -153,8 +153,7 @@ class _FileProbe:
         found: list[list[str] | str] = []
         for t in tables:
             try:
-                path = self.source.file_for(t)
-                found.append(_header(path))
+                found.append([name.upper() for name in self.source.header(t)])
             except SourceError as exc:
                 if "missing file" in str(exc):
                     found.append(f"missing file {t.name}.csv or {t.name}.parquet")
@@ -176,16 +175,6 @@ class _FileProbe:
                 if line.strip():
                     rows += 1
         return max(rows, 0)
-
-
-def _header(path) -> list[str]:
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        return [n.strip().upper() for n in pq.read_schema(path).names]
-    with open(path, "rb") as fh:
-        head = fh.readline().decode("utf-8-sig").rstrip("\r\n")
-    return [h.strip().strip('"').upper() for h in head.split(",")] if head.strip() else []
 
 
 class _SqlProbe:

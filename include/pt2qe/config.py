@@ -274,6 +274,47 @@ def _schema_problems(instance: Any) -> list[tuple[str, str]]:
     return [(key or "(top level)", msg) for key, msg in unique]
 
 
+# lists of codes the extraction compares with source values: "ZFAP " or "ZFAP\n" would
+# match nothing, so spaces at either end are refused as well as control characters
+_CODE_LISTS = {
+    ("extraction", "condition_types"),
+    ("extraction", "sequences"),
+    ("extraction", "excluded_customer_groups"),
+    ("extraction", "excluded_gmm"),
+    ("extraction", "excluded_hierarchy_n2"),
+    ("notifications", "categories"),
+}
+# free texts that may hold line breaks and tabs (a reco1 rule written on several lines)
+_MULTILINE_KEYS = {"condition", "target", "comment"}
+_CONTROL_NAMES = {"\n": "a line feed", "\r": "a carriage return", "\t": "a tab"}
+
+
+def _control_name(char: str) -> str:
+    return _CONTROL_NAMES.get(char, f"the control character U+{ord(char):04X}")
+
+
+def _text_problems(value: Any, parts: tuple = ()) -> list[tuple[str, str]]:
+    """Every text of the configuration: no control character (JSON's schema patterns
+    end with `$`, which Python lets match before a final line feed); the codes of the
+    filter lists without spaces at either end."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _text_problems(item, (*parts, key))]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _text_problems(item, (*parts, i))]
+    if not isinstance(value, str):
+        return []
+    allowed = "\t\n\r" if parts and parts[-1] in _MULTILINE_KEYS else ""
+    for position, char in enumerate(value, start=1):
+        if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
+            found = f"{json.dumps(value)} ({_control_name(char)} at character {position})"
+            return [(_key_path(parts), f"expected text without control characters, found {found}")]
+    if tuple(parts[:2]) in _CODE_LISTS and value != value.strip():
+        where = "at the start" if value[:1].isspace() else "at the end"
+        found = f"{json.dumps(value)} (a space {where})"
+        return [(_key_path(parts), f"expected a code without spaces at either end, found {found}")]
+    return []
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -339,7 +380,10 @@ def read_json(path: Path) -> Any:
 def parse_config(raw: Any, source: Path) -> Config:
     """Validate an already parsed configuration and build the Config."""
     shown = _display(source)
-    problems = _schema_problems(raw)
+    texts = _text_problems(raw)
+    # a text refused here is not reported again by its schema pattern
+    flagged = {key for key, _ in texts}
+    problems = sorted(texts + [p for p in _schema_problems(raw) if p[0] not in flagged])
     if problems:
         raise ConfigError(shown, problems)
     output = raw["output"]

@@ -19,6 +19,12 @@ PG_TYPES: dict[str, str] = {
     "INTEGER": "bigint",
 }
 
+# What the warehouse types above hold (PostgreSQL's numeric and bigint): a source value
+# beyond them is refused at extract, with its file, line and column.
+NUMERIC_MAX_DIGITS_BEFORE_POINT = 131_072
+NUMERIC_MAX_DIGITS_AFTER_POINT = 16_383
+INTEGER_MIN, INTEGER_MAX = -(2**63), 2**63 - 1
+
 
 @dataclass(frozen=True)
 class Column:

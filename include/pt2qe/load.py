@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from psycopg import sql
 
@@ -92,7 +93,26 @@ def text_hashes(arr: pa.Array):
         filled = lengths > 0
         hashes[filled] = np.add.reduceat(terms, starts[filled])
     # the length, then a final mix (splitmix64) so that close sums spread over 64 bits
-    h = hashes ^ (lengths * np.uint64(0x9E3779B97F4A7C15))
+    return _mix(hashes ^ (lengths * np.uint64(0x9E3779B97F4A7C15)))
+
+
+def integer_hashes(arr: pa.Array):
+    """A 64-bit hash of each value of a checked INTEGER column (text): of the number, so
+    that '07', '+7' and '7', one key once loaded, hash alike (NULL hashes like 0)."""
+    import numpy as np
+
+    try:
+        numbers = pc.cast(arr, pa.int64())
+    except pa.ArrowInvalid:  # Arrow reads no leading '+'
+        numbers = pc.cast(pc.replace_substring_regex(arr, r"^\+", ""), pa.int64())
+    values = numbers.fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64)
+    return _mix(values ^ np.uint64(0x9E3779B97F4A7C15))
+
+
+def _mix(h):
+    """splitmix64's finaliser, in place on a fresh array."""
+    import numpy as np
+
     h ^= h >> np.uint64(30)
     h *= np.uint64(0xBF58476D1CE4E5B9)
     h ^= h >> np.uint64(27)
@@ -111,6 +131,10 @@ class KeyCheck:
     def __init__(self, table: Table):
         self.table = table
         self.positions = [table.column_names.index(k) for k in table.key]
+        self.hashers = [
+            integer_hashes if table.columns[p].type == "INTEGER" else text_hashes
+            for p in self.positions
+        ]
         self._hashes: list = []
 
     def track(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -118,8 +142,8 @@ class KeyCheck:
 
         for batch in batches:
             combined = np.zeros(batch.num_rows, dtype=np.uint64)
-            for pos in self.positions:
-                combined = combined * np.uint64(1_000_003) ^ text_hashes(batch.column(pos))
+            for pos, hasher in zip(self.positions, self.hashers, strict=True):
+                combined = combined * np.uint64(1_000_003) ^ hasher(batch.column(pos))
             self._hashes.append(combined)
             yield batch
 
@@ -143,17 +167,38 @@ class KeyCheck:
         return total, sample
 
 
-def _duplicate_key_error(source, table: Table, total: int, sample: list[tuple]):
-    from pt2qe.sources import SourceError
-
+def _where(source, table: Table) -> str:
+    """The source file of `table`, or the table of a database source, as messages name it."""
     file_for = getattr(source, "file_for", None)
-    where = str(file_for(table)) if file_for else f"{source.describe()}, table {table.name}"
-    shown = "; ".join(
-        ", ".join(f"{k}={v!r}" for k, v in zip(table.key, row[:-1], strict=True)) + f" ({row[-1]} times)" for row in sample
-    )
+    return str(file_for(table)) if file_for else f"{source.describe()}, table {table.name}"
+
+
+def _duplicate_key_error(source, table: Table, total: int, sample: list[tuple]):
+    """The repeated keys, each with how many times and, for a file source, the lines
+    (Parquet: rows) it is on."""
+    from pt2qe.source_values import SourceError, key_text, shown
+
+    locate = getattr(source, "locate_keys", None)
+    word, lines = "", {}
+    if locate:
+        word, lines = locate(table, {tuple(row[:-1]): row[-1] for row in sample})
+
+    def one(row: tuple) -> str:
+        key, times = row[:-1], row[-1]
+        text = ", ".join(f"{k}={shown(key_text(v))}" for k, v in zip(table.key, key, strict=True))
+        found = lines.get(tuple(key_text(v) for v in key)) or []
+        if not found:
+            return f"{text} ({times} times)"
+        if len(found) == times:
+            listed = ", ".join(map(str, found[:-1])) + f" and {found[-1]}"
+        else:
+            listed = ", ".join(map(str, found)) + ", …"
+        return f"{text} ({times} times: {word}s {listed})"
+
     return SourceError(
-        where,
-        f"the key ({', '.join(table.key)}) must identify one row; {total} key(s) appear more than once, e.g. {shown}",
+        _where(source, table),
+        f"the key ({', '.join(table.key)}) must identify one row; {total} key(s) appear"
+        f" more than once, e.g. {'; '.join(one(row) for row in sample)}",
         column=", ".join(table.key),
     )
 
@@ -189,18 +234,31 @@ def load_source(
 
 
 def _load_table(conn, source, table: Table, staging: str) -> LoadStats:
+    from pt2qe.diskfull import DiskFullError, disk_full_message, is_disk_full
+
     t0 = time.monotonic()
-    # create + COPY in one transaction: with wal_level=minimal this skips the WAL
-    conn.execute(create_table_sql(staging, table))
     keys = KeyCheck(table)
-    rows = copy_batches(conn, staging, table.pg_name, [c.pg_name for c in table.columns], keys.track(source.batches(table)))
-    if keys.maybe_duplicated():
-        total, sample = keys.duplicates(conn, staging)
-        if total:
-            conn.rollback()
-            raise _duplicate_key_error(source, table, total, sample)
-    conn.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(staging), sql.Identifier(table.pg_name)))
-    conn.commit()
+    try:
+        # create + COPY in one transaction: with wal_level=minimal this skips the WAL
+        conn.execute(create_table_sql(staging, table))
+        columns = [c.pg_name for c in table.columns]
+        batches = keys.track(source.batches(table))
+        rows = copy_batches(conn, staging, table.pg_name, columns, batches)
+        if keys.maybe_duplicated():
+            total, sample = keys.duplicates(conn, staging)
+            if total:
+                conn.rollback()
+                raise _duplicate_key_error(source, table, total, sample)
+        name = sql.Identifier(staging), sql.Identifier(table.pg_name)
+        conn.execute(sql.SQL("analyze {}.{}").format(*name))
+        conn.commit()
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        conn.rollback()  # the table and its files go: nothing half written stays
+        what = f"{_where(source, table)}: the warehouse table {staging}.{table.pg_name}"
+        outcome = "nothing was loaded and the tables of the last run are as they were"
+        raise DiskFullError(disk_full_message(what, exc, outcome)) from None
     return LoadStats(table.name, rows, time.monotonic() - t0)
 
 

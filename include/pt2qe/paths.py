@@ -73,3 +73,37 @@ def inside_allowed_roots(path: Path) -> bool:
     """True when `path` (symbolic links resolved) lies in one of allowed_roots()."""
     real = Path(path).resolve()
     return any(real == root or real.is_relative_to(root) for root in allowed_roots())
+
+
+def escaping_target(path: Path, folder: Path | None = None) -> Path | None:
+    """Where `path` really is (every symbolic link on the way resolved; nothing is
+    opened) when that lies outside allowed_roots() and outside `folder`, else None.
+
+    A file is checked with this before it is read, so that a link pointing elsewhere
+    (`corrections/x.csv -> /etc/passwd`) is refused without a byte of it being read."""
+    real = Path(path).resolve()
+    if folder is not None:
+        base = Path(folder).resolve()
+        if real == base or real.is_relative_to(base):
+            return None
+    return None if inside_allowed_roots(real) else real
+
+
+def escaping_links(folder: Path, depth: int = 2) -> list[tuple[Path, Path]]:
+    """The symbolic links in `folder` and its real sub-folders (`depth` levels: the
+    folders of the pricing team's files, like inputs/price_registry/) that point
+    outside allowed_roots(), as (link, target), in name order. Only the links' names
+    are looked at: no file is opened. A link to a folder is checked as a whole and not
+    entered."""
+    found: list[tuple[Path, Path]] = []
+    folder = Path(folder).resolve()
+    if depth < 1 or not folder.is_dir():
+        return found
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            target = escaping_target(entry)
+            if target is not None:
+                found.append((entry, target))
+        elif entry.is_dir():
+            found.extend(escaping_links(entry, depth - 1))
+    return found

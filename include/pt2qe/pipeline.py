@@ -22,6 +22,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from pt2qe import journal
+from pt2qe.diskfull import on_full_disk
 from pt2qe.paths import project_root
 
 MODES = ("full", "corrections", "final")
@@ -35,12 +36,18 @@ class RunError(ValueError):
     """A run parameter or prerequisite is wrong; the message says which and what was expected."""
 
 
-def resolve_path(value: str, what: str) -> Path:
+def resolve_path(value: str, what: str, *, check_links: bool = False) -> Path:
+    """`value` (relative to the project root) with its links resolved, refused when it
+    lies outside the configured folders. With `check_links` (a folder whose files the
+    run reads), a link inside it that points outside them is refused too, before any
+    file is read."""
     if not value:
         raise RunError(f"{what}: a path is required")
     path = Path(value)
     path = path.resolve() if path.is_absolute() else (project_root() / path).resolve()
     _refuse_outside_roots(path, what, value)
+    if check_links:
+        _refuse_escaping_links(path, what)
     return path
 
 
@@ -50,6 +57,21 @@ def _refuse_outside_roots(path: Path, what: str, value: str) -> None:
     if not inside_allowed_roots(path):
         roots = ", ".join(str(r) for r in allowed_roots())
         raise RunError(f"{what}: {value!r} is outside the configured folders ({roots}); add its folder to PT2QE_ALLOWED_ROOTS to allow it")
+
+
+def _refuse_escaping_links(folder: Path, what: str, shown: int = 10) -> None:
+    from pt2qe.paths import allowed_roots, escaping_links
+
+    links = escaping_links(folder)
+    if links:
+        listed = "; ".join(f"{link.relative_to(folder)} -> {to}" for link, to in links[:shown])
+        more = f"; and {len(links) - shown} more" if len(links) > shown else ""
+        roots = ", ".join(str(r) for r in allowed_roots())
+        raise RunError(
+            f"{what}: {folder} holds {len(links)} link(s) to files outside the configured"
+            f" folders ({roots}): {listed}{more}; nothing was read: put the files themselves"
+            " there, or add their folder to PT2QE_ALLOWED_ROOTS"
+        )
 
 
 def _parse_as_of(value: str) -> date | None:
@@ -79,8 +101,12 @@ def prepare_run(params: dict, run_id: str, now: datetime | None = None) -> dict:
     dialect = config.csv_dialect
     capping_file = resolve_path(params.get("capping_file") or "inputs/capping_type_client.csv", "capping_file")
     output_root = resolve_path(params.get("output_folder") or "outputs", "output_folder")
-    corrections_dir = resolve_path(params.get("corrections_folder") or "corrections", "corrections_folder")
-    inputs_dir = resolve_path(params.get("inputs_folder") or "inputs", "inputs_folder")
+    corrections_dir = resolve_path(
+        params.get("corrections_folder") or "corrections", "corrections_folder", check_links=True
+    )
+    inputs_dir = resolve_path(
+        params.get("inputs_folder") or "inputs", "inputs_folder", check_links=True
+    )
     as_of_param = _parse_as_of(params.get("as_of") or "")
     now = now or datetime.now()
 
@@ -557,6 +583,8 @@ def export_run(plan: dict) -> dict:
     the published ones for marts this mode does not rebuild)."""
     from pt2qe.config import CsvDialect
     from pt2qe.exports import staging_folder
+    from pt2qe.registry import REJECTS_FILE as REGISTRY_REJECTS
+    from pt2qe.registry import REPORT_FILE as REGISTRY_REPORT
     from pt2qe.registry import write_registry_outputs
     from pt2qe.report import write_report
     from pt2qe.summary import write_summary
@@ -565,25 +593,39 @@ def export_run(plan: dict) -> dict:
     t0 = time.monotonic()
     fmt = _export_format(plan)
     root = Path(plan["output_root"])
-    tmp = staging_folder(root, plan["output_folder"])
+    with on_full_disk(f"the run folder {plan['output_folder']} (in {root})", NOT_PUBLISHED):
+        tmp = staging_folder(root, plan["output_folder"])
     files = FILES[plan["mode"]]
     wh = get_warehouse()
-    with wh.connect() as conn:
-        schemas = {
-            name: STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
-            for name, (mart, _order, _drop) in files.items()
-        }
-        counts = _export_files(wh, files, schemas, tmp, fmt)
-        write_summary(conn, tmp / SUMMARY_FILE, plan, counts[next(iter(files))], counts, _marts_schema(conn))
-        if plan["mode"] == "full":
-            out = plan["output"]
-            dialect = CsvDialect(separator=out["csv_separator"], decimal=out["decimal_separator"], encoding=out["csv_encoding"])
-            written = write_registry_outputs(conn, tmp, dialect)
-        else:
+    try:
+        with wh.connect() as conn:
+            schemas = {
+                name: STAGED_MARTS if _relation_exists(conn, STAGED_MARTS, mart) else PUBLISHED_MARTS
+                for name, (mart, _order, _drop) in files.items()
+            }
+            counts = _export_files(wh, files, schemas, tmp, fmt)
+            first = counts[next(iter(files))]
+            with on_full_disk(_output_file(tmp, SUMMARY_FILE), NOT_PUBLISHED):
+                write_summary(conn, tmp / SUMMARY_FILE, plan, first, counts, _marts_schema(conn))
             written = {}
-        if plan["mode"] == "corrections":
-            shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
-        write_report(conn, tmp, plan)
+            if plan["mode"] == "full":
+                out = plan["output"]
+                dialect = CsvDialect(
+                    separator=out["csv_separator"],
+                    decimal=out["decimal_separator"],
+                    encoding=out["csv_encoding"],
+                )
+                registry_files = f"{REGISTRY_REPORT} or {REGISTRY_REJECTS}"
+                with on_full_disk(_output_file(tmp, registry_files), NOT_PUBLISHED):
+                    written = write_registry_outputs(conn, tmp, dialect)
+            if plan["mode"] == "corrections":
+                with on_full_disk(_output_file(tmp, CORRECTIONS_FILE), NOT_PUBLISHED):
+                    shutil.copyfile(plan["corrections_file"], tmp / CORRECTIONS_FILE)
+            with on_full_disk(_output_file(tmp, REPORT_FILE), NOT_PUBLISHED):
+                write_report(conn, tmp, plan)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # no half-written run folder stays
+        raise
     counts_all = {**counts, **written}
     journal.emit("stage", stage="export", rows=sum(counts_all.values()), seconds=round(time.monotonic() - t0, 2), files=counts_all)
     return {"folder": str(tmp), "files": counts, "schemas": schemas}
@@ -596,11 +638,19 @@ def _export_files(wh, files: dict, schemas: dict, folder: Path, fmt) -> dict[str
 
     def export_one(conn, name: str) -> int:
         mart, order, drop = files[name]
-        rows = export_relation(conn, schemas[name], mart, folder / name, fmt, order, drop)
+        with on_full_disk(_output_file(folder, name), NOT_PUBLISHED):
+            rows = export_relation(conn, schemas[name], mart, folder / name, fmt, order, drop)
         journal.fault_point("export")
         return rows
 
     return dict(zip(files, wh.each_on_connections(files, export_one), strict=True))
+
+
+NOT_PUBLISHED = "nothing was published and the run's unfinished folder was removed"
+
+
+def _output_file(folder: Path, name: str) -> str:
+    return f"the output file {name} (in {folder})"
 
 
 def _marts_schema(conn) -> str:

@@ -17,7 +17,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pt2qe.contract import TABLES, Column, Table
+from pt2qe.contract import TABLES, Table
+from pt2qe.source_values import SourceError, check_batch, key_text
+
+__all__ = ["FileSource", "SqlSource", "SourceError", "all_tables", "open_source"]
 
 # CSV blocks of 4 MB, parsed on the calling thread. Arrow's memory for a block grows with
 # its size (~40x the block: measured 930 MB peak for one stream of the seed's 10 million
@@ -25,104 +28,8 @@ from pt2qe.contract import TABLES, Column, Table
 # two streams at once; the smaller blocks also streamed faster (14.4 s -> 13.7 s). Arrow's
 # own parsing threads only competed with the second stream and PostgreSQL for two cores.
 BATCH_BYTES = 4 << 20
-
-_PATTERNS = {
-    "NUMERIC": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$",
-    "INTEGER": r"^[+-]?[0-9]+$",
-    "DATE": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-}
-_EXPECTED = {
-    "NUMERIC": "a decimal number written with '.' (like 12.5)",
-    "INTEGER": "a whole number",
-    "DATE": "a date written YYYY-MM-DD",
-}
-
-
-class SourceError(ValueError):
-    """A source table or file breaks the contract."""
-
-    def __init__(self, where: str, message: str, line: int | None = None, column: str | None = None):
-        self.where, self.line, self.column = where, line, column
-        loc = where + (f", line {line}" if line is not None else "") + (f", column {column}" if column else "")
-        super().__init__(f"{loc}: {message}")
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def check_batch(batch: pa.RecordBatch, table: Table, where: str, first_line: int | None, first_row: int) -> pa.RecordBatch:
-    """Check a batch of string columns against the contract; return it in contract order.
-
-    `first_line` is the file line of the batch's first row (None for a database table,
-    where the error names the row's key instead).
-    """
-    names = {n.upper(): i for i, n in enumerate(batch.schema.names)}
-    arrays = []
-    for col in table.columns:
-        arr = batch.column(names[col.name])
-        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-            arr = _to_text(arr, col, where)
-        # empty or blank text is NULL
-        arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, arr.type), arr)
-        if not col.nullable and arr.null_count:
-            idx = _first(pc.is_null(arr))
-            _fail(batch, table, where, first_line, first_row, idx, col, "a value is required (the column is not nullable), found an empty cell")
-        if col.type in _PATTERNS:
-            arr = pc.utf8_trim_whitespace(arr)
-            ok = pc.match_substring_regex(arr, _PATTERNS[col.type])
-            bad = pc.and_(pc.invert(ok), pc.is_valid(arr))
-            if pc.any(bad).as_py():
-                idx = _first(bad)
-                _fail(batch, table, where, first_line, first_row, idx, col, f"expected {_EXPECTED[col.type]}, found {arr[idx].as_py()!r}")
-            if col.type == "DATE" and (idx := _first_impossible_day(arr)) is not None:
-                found = arr[idx].as_py()
-                _fail(batch, table, where, first_line, first_row, idx, col, f"expected {_EXPECTED['DATE']}, found {found!r}")
-        arrays.append(arr)
-    return pa.RecordBatch.from_arrays(arrays, names=[c.pg_name for c in table.columns])
-
-
-def _first_impossible_day(arr: pa.Array) -> int | None:
-    """Dates already shaped YYYY-MM-DD: the index of the first day that does not exist
-    (2025-02-30, month 13), or None. Arrow's cast to date32 checks the calendar at once;
-    only when it refuses is the round trip text -> timestamp -> text run to find the row
-    (strptime rolls 2025-02-30 over to 2025-03-02). The round trip alone, through
-    strftime, cost 5 s of the seed's 10 million invoice lines."""
-    try:
-        pc.cast(arr, pa.date32())
-        return None
-    except pa.ArrowInvalid:
-        pass
-    parsed = pc.strptime(arr, format="%Y-%m-%d", unit="s", error_is_null=True)
-    back = pc.strftime(parsed, format="%Y-%m-%d")
-    bad = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(pc.equal(back, arr), False)))
-    return _first(bad) if pc.any(bad).as_py() else None
-
-
-def _to_text(arr: pa.Array, col: Column, where: str) -> pa.Array:
-    if pa.types.is_timestamp(arr.type):
-        arr = pc.cast(arr, pa.date32())
-    if pa.types.is_date(arr.type):
-        return pc.strftime(arr, format="%Y-%m-%d")
-    if pa.types.is_decimal(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        return pc.cast(arr, pa.string())
-    if pa.types.is_dictionary(arr.type):
-        return pc.cast(pc.dictionary_decode(arr), pa.string())
-    try:
-        return pc.cast(arr, pa.string())
-    except pa.ArrowInvalid as exc:
-        raise SourceError(where, f"type {arr.type} cannot hold {col.type} values", column=col.name) from exc
-
-
-def _first(mask: pa.Array) -> int:
-    return pc.index(mask, True).as_py()
-
-
-def _fail(batch, table: Table, where, first_line, first_row, idx, col: Column, message):
-    if first_line is not None:
-        raise SourceError(where, message, line=first_line + idx, column=col.name)
-    names = {n.upper(): i for i, n in enumerate(batch.schema.names)}
-    key = ", ".join(f"{k}={batch.column(names[k])[idx].as_py()!r}" for k in table.key)
-    raise SourceError(where, f"row {first_row + idx + 1} ({key}): {message}", column=col.name)
+# (line of the first row, or its row for Parquet; the checked batch)
+Numbered = tuple[int, pa.RecordBatch]
 
 
 # --------------------------------------------------------------------------- file source
@@ -136,12 +43,25 @@ class FileSource:
         return f"folder {self.folder}"
 
     def file_for(self, table: Table) -> Path:
+        """The table's file. A link to a file outside the source folder and the
+        configured folders is refused before anything of it is read."""
+        from pt2qe.paths import escaping_target
+
         if not self.folder.is_dir():
             raise SourceError(str(self.folder), "the source folder does not exist")
         by_upper = {p.name.upper(): p for p in self.folder.iterdir() if p.is_file()}
         for ext in (".PARQUET", ".CSV"):
             if table.name + ext in by_upper:
-                return by_upper[table.name + ext]
+                path = by_upper[table.name + ext]
+                target = escaping_target(path, self.folder)
+                if target is not None:
+                    raise SourceError(
+                        str(path),
+                        f"is a link to {target}, outside the source folder and the configured"
+                        " folders; nothing was read: put the file itself in the source folder,"
+                        " or add its folder to PT2QE_ALLOWED_ROOTS",
+                    )
+                return path
         raise SourceError(
             str(self.folder / f"{table.name}.csv"),
             f"missing file: the source folder must hold {table.name}.csv or {table.name}.parquet",
@@ -154,7 +74,22 @@ class FileSource:
         except (SourceError, OSError):
             return 0
 
+    def header(self, table: Table) -> list[str]:
+        """The column names of the table's file, without surrounding spaces (a CSV
+        header `ID_CND, PRIX_TARIF_ACTUEL` names PRIX_TARIF_ACTUEL)."""
+        path = self.file_for(table)
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return [n.strip() for n in pq.read_schema(path).names]
+        return _csv_header(path)
+
     def batches(self, table: Table, batch_rows: int = 200_000) -> Iterator[pa.RecordBatch]:
+        for _first, batch in self._numbered(table, batch_rows):
+            yield batch
+
+    def _numbered(self, table: Table, batch_rows: int = 200_000) -> Iterator[Numbered]:
+        """(line, or row for Parquet, of the first row; checked batch) of the table."""
         path = self.file_for(table)
         if path.suffix.lower() == ".parquet":
             yield from self._parquet(path, table, batch_rows)
@@ -162,32 +97,52 @@ class FileSource:
             yield from self._csv(path, table)
 
     def _check_header(self, path: Path, names: list[str], table: Table) -> None:
-        upper = [n.strip().upper() for n in names]
-        missing = [c.name for c in table.columns if c.name not in upper]
+        """Every contract column once (names compared without case); every problem of
+        the header in one message."""
+        positions: dict[str, list[int]] = {}
+        for number, name in enumerate(names, start=1):
+            if name:
+                positions.setdefault(name.upper(), []).append(number)
+        problems = []
+        missing = [c.name for c in table.columns if c.name not in positions]
         if missing:
-            raise SourceError(
-                str(path),
-                f"missing column(s) {', '.join(missing)}; the header has {', '.join(names) or 'nothing'}",
-                line=1,
+            listed = ", ".join(_cut(n) for n in names[:30])
+            if len(names) > 30:
+                listed += f" and {len(names) - 30} more"
+            problems.append(
+                f"missing column(s) {', '.join(missing)}; the header has {listed or 'nothing'}"
             )
+        for name, where in positions.items():
+            if len(where) > 1:
+                columns = ", ".join(map(str, where))
+                problems.append(
+                    f"the column {_cut(name)} appears {len(where)} times (columns {columns});"
+                    " expected each column once"
+                )
+        if problems:
+            raise SourceError(str(path), "; ".join(problems), line=1)
 
-    def _csv(self, path: Path, table: Table) -> Iterator[pa.RecordBatch]:
+    def _csv(self, path: Path, table: Table) -> Iterator[Numbered]:
         import pyarrow.csv as pcsv
 
-        with open(path, "rb") as fh:
-            head = fh.readline()
-        if not head.strip():
-            raise SourceError(str(path), "empty file: expected a header row with the column names", line=1)
-        header = head.decode("utf-8-sig").rstrip("\r\n").split(",")
-        names = [h.strip().strip('"') for h in header]
+        names = _csv_header(path)
         self._check_header(path, names, table)
+        # Arrow reads the rows under the header's names as checked (trimmed; a column
+        # without a name gets one, so that no two are alike)
+        arrow_names = [n or f"(column {i})" for i, n in enumerate(names, start=1)]
         try:
             reader = pcsv.open_csv(
                 path,
-                read_options=pcsv.ReadOptions(block_size=BATCH_BYTES, encoding="utf8", use_threads=False),
+                read_options=pcsv.ReadOptions(
+                    block_size=BATCH_BYTES,
+                    encoding="utf8",
+                    use_threads=False,
+                    column_names=arrow_names,
+                    skip_rows=1,
+                ),
                 parse_options=pcsv.ParseOptions(delimiter=","),
                 convert_options=pcsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names},
+                    column_types={n: pa.string() for n in arrow_names},
                     strings_can_be_null=True,
                     null_values=[""],
                     quoted_strings_can_be_null=True,
@@ -203,24 +158,83 @@ class FileSource:
                 return
             except pa.ArrowInvalid as exc:
                 raise SourceError(str(path), f"cannot be read as CSV near line {line}: {exc}") from exc
-            yield check_batch(batch, table, str(path), line, line - 2)
+            yield line, check_batch(batch, table, str(path), line, line - 2)
             line += batch.num_rows
 
-    def _parquet(self, path: Path, table: Table, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    def _parquet(self, path: Path, table: Table, batch_rows: int) -> Iterator[Numbered]:
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
-        self._check_header(path, names, table)
-        wanted = [n for n in names if n.upper() in {c.name for c in table.columns}]
+        self._check_header(path, [n.strip() for n in names], table)
+        contract = {c.name for c in table.columns}
+        wanted = [n for n in names if n.strip().upper() in contract]
         row = 0
         for batch in pf.iter_batches(batch_size=batch_rows, columns=wanted):
             # a parquet file has no lines; rows are numbered from 1 like lines after a header
-            yield check_batch(batch, table, str(path), row + 1, row)
+            yield row + 1, check_batch(batch, table, str(path), row + 1, row)
             row += batch.num_rows
 
     def read_small(self, table: Table) -> pa.Table:
         return pa.Table.from_batches(list(self.batches(table)))
+
+    def locate_keys(
+        self, table: Table, keys: dict[tuple, int], shown_per_key: int = 5
+    ) -> tuple[str, dict[tuple, list[int]]]:
+        """Where the repeated `keys` ({key values: times}) of the table are: ("line" or
+        "row", {key: the first `shown_per_key` lines}). Reads the file again, up to the
+        last occurrence; only asked when the load found a repeated key."""
+        word = "row" if self.file_for(table).suffix.lower() == ".parquet" else "line"
+        positions = [table.column_names.index(k) for k in table.key]
+        wanted = {tuple(key_text(v) for v in key): times for key, times in keys.items()}
+        left = dict(wanted)
+        found: dict[tuple, list[int]] = {k: [] for k in wanted}
+        integer = [table.columns[p].type == "INTEGER" for p in positions]
+        for first, batch in self._numbered(table):
+            mask = None
+            for i, pos in enumerate(positions):
+                values = [k[i] for k in wanted]
+                if integer[i] or None in values:
+                    continue  # "007" is loaded as 7: compared in Python below
+                value_set = pa.array(sorted(set(values)), pa.string())
+                hit = pc.fill_null(pc.is_in(batch.column(pos), value_set=value_set), False)
+                mask = hit if mask is None else pc.and_(mask, hit)
+            rows = range(batch.num_rows) if mask is None else pc.indices_nonzero(mask).to_pylist()
+            for idx in rows:
+                cells = [batch.column(pos)[idx].as_py() for pos in positions]
+                key = tuple(
+                    None if c is None else (str(int(c)) if integer[i] else c)
+                    for i, c in enumerate(cells)
+                )
+                if left.get(key):
+                    left[key] -= 1
+                    if len(found[key]) < shown_per_key:
+                        found[key].append(first + idx)
+            if not any(left.values()):
+                break
+        return word, found
+
+
+def _cut(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The names of a source CSV file's header row (quotes and surrounding spaces off)."""
+    import csv
+
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    if not head.strip():
+        raise SourceError(
+            str(path), "empty file: expected a header row with the column names", line=1
+        )
+    try:
+        text = head.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        found = f"the byte 0x{head[exc.start]:02X} at position {exc.start + 1}"
+        raise SourceError(str(path), f"expected UTF-8 text, found {found}", line=1) from None
+    return [name.strip().strip('"').strip() for name in next(csv.reader([text]))]
 
 
 # --------------------------------------------------------------------------- SQL source
