@@ -111,9 +111,9 @@ SOURCE_CASES = {
     "null in a required column": (set_cell("SYS_MD_CLIENT", "C2", "ID_TC_CG", ""), ["SYS_MD_CLIENT.csv", "line 3", "column ID_TC_CG", "value is required"]),
     "text in a numeric column": (set_cell("SYS_TARIF_SIMULATION", "O03", "PRIX_TARIF_ACTUEL", "15,5"), ["SYS_TARIF_SIMULATION.csv", "line 4", "PRIX_TARIF_ACTUEL", "'15,5'"]),
     "duplicated key": (duplicate_row("SYS_MD_CLIENT", "C2"), ["SYS_MD_CLIENT.csv, column ID_CLN", "must identify one row", "ID_CLN='C2' (2 times)"]),
-    "disordered corridor": (set_cell("PT1CE_OPTIMAL_ZOOM1", "MASTER", "NEW_BORNE_PL3_PL4", "30"), ["gate 'source'", "pt1ce_optimal_zoom1", "bounds='new_borne_pl2_pl3 >= new_borne_pl3_pl4'", "id_art='A01'"]),
-    "negative price": (set_cell("SYS_TARIF_SIMULATION", "O05", "PRIX_TARIF_ACTUEL", "-3"), ["gate 'source'", "sys_tarif_simulation", "column='prix_tarif_actuel'", "id_cnd='O05'"]),
-    "zero price": (set_cell("SYS_TARIF_SIMULATION", "O06", "PRIX_TARIF_ACTUEL", "0"), ["sys_tarif_simulation", "strict_min=True", "id_cnd='O06'"]),
+    "disordered corridor": (set_cell("PT1CE_OPTIMAL_ZOOM1", "MASTER", "NEW_BORNE_PL3_PL4", "30"), ["gate 'source'", "pt1ce_optimal_zoom1", "BOUNDS=new_borne_pl2_pl3 >= new_borne_pl3_pl4", "ID_ART=A01"]),
+    "negative price": (set_cell("SYS_TARIF_SIMULATION", "O05", "PRIX_TARIF_ACTUEL", "-3"), ["gate 'source'", "sys_tarif_simulation", "column=prix_tarif_actuel", "ID_CND=O05, PRIX_TARIF_ACTUEL=-3"]),
+    "zero price": (set_cell("SYS_TARIF_SIMULATION", "O06", "PRIX_TARIF_ACTUEL", "0"), ["sys_tarif_simulation", "strict_min=true", "ID_CND=O06, PRIX_TARIF_ACTUEL=0"]),
     "fewer than four quarters": (keep_calendar_until("2024-09-29"), ["Impossible de trouver 4 trimestres complets avant 2025-07-15"]),
     "zero offers after filtering": (invalidate_all_conditions(), ["gate 'recommendations'", "int_price_offers", "expect_table_row_count_to_be_between"]),
 }
