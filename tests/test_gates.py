@@ -40,11 +40,15 @@ def test_plain_values_read_as_a_person_writes_them():
     assert plain(dt.date(2025, 2, 3)) == "2025-02-03"
     assert plain(dt.datetime(2025, 2, 3, 10, 5, 0)) == "2025-02-03 10:05:00"
     assert plain(["a", Decimal("2.50"), None]) == "[a, 2.5, NULL]"
+    import pandas as pd
+
+    assert plain(pd.NaT) == "NULL"
+    assert plain(pd.Timestamp("2025-02-03")) == "2025-02-03 00:00:00"
 
 
 def _suite(folder: Path, name: str, expectations: list[dict], key: list[str] | None = None) -> Path:
     path = folder / f"{name}.json"
-    meta = {"key": key} if key else {}
+    meta = {"key": key, "notes": f"Checks of the {name} written by hand."} if key else {}
     path.write_text(
         json.dumps({"name": name, "expectations": expectations, "meta": meta}), encoding="utf-8"
     )
@@ -289,6 +293,7 @@ def test_data_docs_open_offline_with_one_index_across_the_gates(
         and "run manual__2025-07-15" in page.locator("p.meta").inner_text()
     )
     cards = page.locator(".card")
+    assert page.locator("p.note").first.inner_text() == "Checks of the offers written by hand."
     assert cards.count() == 6
     negative = cards.nth(0)
     assert "column=prix_tarif_actuel, min_value=0, strict_min=true" in negative.inner_text()

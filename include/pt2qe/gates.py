@@ -266,7 +266,7 @@ def run_gate(gate: str, targets: list[Target], url: str | None, quality_dir: Pat
                 (out / f"{stem}.json").write_text(
                     json.dumps(document, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
                 )
-                entry.update(results=f"{stem}.json", page=f"{stem}.html")
+                entry.update(results=f"{stem}.json", page=f"{stem}.html", notes=spec.get("meta", {}).get("notes", ""))
                 results[stem] = document
             summary["targets"].append(entry)
             failures += [

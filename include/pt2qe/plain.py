@@ -40,6 +40,8 @@ def plain(value: Any) -> str:
         return _number(Decimal(repr(value))) if math.isfinite(value) else _number(Decimal(value))
     if isinstance(value, Decimal):
         return _number(value)
+    if isinstance(value, dt.date) and value != value:  # pandas' missing date (NaT)
+        return NULL
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds" if value.microsecond == 0 else "auto")
     if isinstance(value, dt.date):

@@ -145,6 +145,7 @@ def expectation_view(res: dict) -> dict[str, Any]:
         if config.get("type") == ONE_QUERY_TYPE
         else config.get("type", ""),
         "description": kwargs.get("description") or config.get("description") or "",
+        "notes": str((config.get("meta") or {}).get("notes") or ""),
         "arguments": pairs({k: v for k, v in kwargs.items() if k not in HIDDEN_KWARGS}),
         "query": kwargs.get("unexpected_rows_query") or "",
         "state": _state(res.get("success"), error),
@@ -167,6 +168,7 @@ def validation_view(gate: str, entry: dict, document: dict) -> dict[str, Any]:
         "target": entry["target"],
         "suite": f"{gate}/{entry['suite']}",
         "suite_name": document.get("suite_name", ""),
+        "notes": entry.get("notes") or "",
         "run_id": (meta.get("run_id") or {}).get("run_name") or "",
         "validated_at": when(meta.get("validation_time")),
         "gx_version": meta.get("great_expectations_version", ""),
