@@ -122,9 +122,9 @@ SOURCE_CASES = {
     "a column twice in the header": (duplicate_column("SYS_TARIF_SIMULATION", "PRIX_TARIF_ACTUEL"), ["SYS_TARIF_SIMULATION.csv, line 1: the column PRIX_TARIF_ACTUEL appears 2 times (columns 2, 4)"]),
     "a number beyond the numeric type": (set_cell("SYS_TARIF_SIMULATION", "O03", "PRIX_TARIF_ACTUEL", "1e999999"), ["SYS_TARIF_SIMULATION.csv, line 4, column PRIX_TARIF_ACTUEL", "at most 131,072 digits before the decimal point", "'1e999999'"]),
     "a line number beyond bigint": (set_cell("SYS_FACTURE_LIGNE", "F100", "NO_LIGNE", "99999999999999999999"), ["SYS_FACTURE_LIGNE.csv, line 2, column NO_LIGNE", "a whole number between -9,223,372,036,854,775,808 and"]),
-    "disordered corridor": (set_cell("PT1CE_OPTIMAL_ZOOM1", "MASTER", "NEW_BORNE_PL3_PL4", "30"), ["gate 'source'", "pt1ce_optimal_zoom1", "bounds='new_borne_pl2_pl3 >= new_borne_pl3_pl4'", "id_art='A01'"]),
-    "negative price": (set_cell("SYS_TARIF_SIMULATION", "O05", "PRIX_TARIF_ACTUEL", "-3"), ["gate 'source'", "sys_tarif_simulation", "column='prix_tarif_actuel'", "id_cnd='O05'"]),
-    "zero price": (set_cell("SYS_TARIF_SIMULATION", "O06", "PRIX_TARIF_ACTUEL", "0"), ["sys_tarif_simulation", "strict_min=True", "id_cnd='O06'"]),
+    "disordered corridor": (set_cell("PT1CE_OPTIMAL_ZOOM1", "MASTER", "NEW_BORNE_PL3_PL4", "30"), ["gate 'source'", "pt1ce_optimal_zoom1", "BOUNDS=new_borne_pl2_pl3 >= new_borne_pl3_pl4", "ID_ART=A01"]),
+    "negative price": (set_cell("SYS_TARIF_SIMULATION", "O05", "PRIX_TARIF_ACTUEL", "-3"), ["gate 'source'", "sys_tarif_simulation", "column=prix_tarif_actuel", "ID_CND=O05, PRIX_TARIF_ACTUEL=-3"]),
+    "zero price": (set_cell("SYS_TARIF_SIMULATION", "O06", "PRIX_TARIF_ACTUEL", "0"), ["sys_tarif_simulation", "strict_min=true", "ID_CND=O06, PRIX_TARIF_ACTUEL=0"]),
     "fewer than four quarters": (keep_calendar_until("2024-09-29"), ["Impossible de trouver 4 trimestres complets avant 2025-07-15"]),
     "zero offers after filtering": (invalidate_all_conditions(), ["gate 'recommendations'", "int_price_offers", "expect_table_row_count_to_be_between"]),
 }

@@ -161,7 +161,7 @@ def test_final_export_from_the_corrected_recommendations(loop, corrected):
     ]
     # the gates' results and Data Docs travel with the files they vouch for
     assert json.loads((folder / "quality" / "exports" / "summary.json").read_text())["success"] is True
-    assert (folder / "quality" / "exports" / "data_docs" / "index.html").exists()
+    assert (folder / "quality" / "index.html").exists()
     offers = {r["ID_CND"]: r for r in read_csv(folder / "final_price_offers.csv")}
     assert sorted(offers) == sorted(hand_world.EXPECTED)
     assert offers["O02"]["NOUVEAU_PRIX"] == "17,050" and offers["O02"]["PCT_HAUSSE"] == "10,00"

@@ -9,19 +9,22 @@ number of exported rows); parameters are typed values from the run's plan, never
 from a person.
 
 A failed gate raises GateError whose message names the gate, the suite file, the table,
-each failed expectation and a sample of the offending rows. The validation results (JSON)
-and the GX Data Docs (HTML) are written to `quality_dir/<gate>/`.
+each failed expectation and a sample of the offending rows. GX's validation results
+(JSON, the source of truth) are written to `quality_dir/<gate>/`, with the pages people
+read, rendered from them by `pt2qe.quality_docs` (offline HTML, one index across gates).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pt2qe.paths import expectations_dir
+from pt2qe.plain import pairs, plain
 
 SAMPLE_ROWS = 5
 _PARAM = re.compile(r"\$\{([a-z_]+)\}")
@@ -138,104 +141,150 @@ def _describe(config) -> str:
     kwargs = {k: v for k, v in (config.kwargs or {}).items() if k not in ("batch_id", "result_format")}
     if config.type in ("unexpected_rows_expectation", ONE_QUERY_TYPE):
         return config.description or "unexpected rows"
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return f"{config.type}({args})"
+    return f"{config.type}({pairs(kwargs)})"
 
 
 def _sample(result: dict) -> str:
+    """Up to SAMPLE_ROWS offending rows, as a person reads them: `ID_CND=O17, PRIX=-4.3`."""
     rows = result.get("partial_unexpected_index_list") or []
     if rows:
-        # SQL: the key columns of the row; data frame: its index, the file line
-        return "; ".join(
-            ", ".join(f"{k}={v!r}" for k, v in row.items()) if isinstance(row, dict) else f"line {row}"
-            for row in rows[:SAMPLE_ROWS]
-        )
-    rows = result.get("details", {}).get("unexpected_rows") if isinstance(result.get("details"), dict) else None
+        # SQL: the key columns of the row (and the checked one); data frame: its file line
+        return "; ".join(pairs(row, upper=True) if isinstance(row, dict) else f"line {plain(row)}" for row in rows[:SAMPLE_ROWS])
+    details = result.get("details")
+    rows = details.get("unexpected_rows") if isinstance(details, dict) else None
     if rows:
-        return "; ".join(", ".join(f"{k}={v!r}" for k, v in dict(r).items()) for r in rows[:SAMPLE_ROWS])
+        return "; ".join(pairs(dict(r), upper=True) for r in rows[:SAMPLE_ROWS])
     values = result.get("partial_unexpected_list") or []
     if values:
-        return "values " + ", ".join(repr(v) for v in values[:SAMPLE_ROWS])
-    if "observed_value" in result:
-        return f"observed {result['observed_value']!r}"
+        return "values " + ", ".join(plain(v) for v in values[:SAMPLE_ROWS])
     return ""
 
 
-def run_gate(gate: str, targets: list[Target], url: str | None, quality_dir: Path | None) -> dict:
-    """Validate every target; raise GateError listing every failure. Returns a summary."""
+def _detail(res) -> str:
+    """What a failed expectation found: how many rows and a sample of them, or the
+    observed value, or why it could not run."""
+    if res.exception_info and res.exception_info.get("raised_exception"):
+        return "could not run: " + str(res.exception_info.get("exception_message"))[:300]
+    result = res.result or {}
+    count = result.get("unexpected_count")
+    if count is None and res.expectation_config.type == ONE_QUERY_TYPE:
+        from great_expectations.constants import MAX_RESULT_RECORDS  # the most rows it fetches
+
+        count = result.get("observed_value")
+        if count == MAX_RESULT_RECORDS:
+            count = f"{count} or more"
+    if count is not None:
+        sample = _sample(result)
+        return f"{count} unexpected" + (f"; e.g. {sample}" if sample else "")
+    if "observed_value" in result:
+        return f"observed {plain(result['observed_value'])}"
+    return "failed"
+
+
+def _unique(names: list[str], again: str = " ({})") -> list[str]:
+    """The names, each once: a repeated one gets ` (2)`, ` (3)`, … (or `again`'s form)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else name + again.format(seen[name]))
+    return out
+
+
+def _file_stem(target: Target) -> str:
+    """The name of a target's results and page: schema.table, or the file's name."""
+    base = f"{target.schema}.{target.table}" if target.table else Path(target.name).name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "data"
+
+
+def _run_identifier(gate: str, run_id: str | None):
+    from datetime import UTC, datetime
+
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    return RunIdentifier(run_name=run_id or f"gate {gate}", run_time=datetime.now(UTC))
+
+
+def run_gate(gate: str, targets: list[Target], url: str | None, quality_dir: Path | None, run_id: str | None = None) -> dict:
+    """Validate every target; raise GateError listing every failure. Returns a summary.
+
+    With a quality_dir, writes `<gate>/<table or file>.json` (GX's validation result),
+    `<gate>/summary.json`, a page per validation and the index across the gates
+    (`pt2qe.quality_docs`). GX names everything after the table or file, the gate and
+    the run (`run_id`, the pipeline's run)."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     out = None
     if quality_dir is not None:
         out = quality_dir / gate
-        out.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="pt2qe",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out / "data_docs")},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+        if out.exists():  # a retried gate task: its own earlier pages go, the other gates' stay
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+    run = _run_identifier(gate, run_id)
     sql_source = context.data_sources.add_postgres("warehouse", connection_string=url) if url else None
     frames = None
     failures: list[Failure] = []
-    summary: dict[str, Any] = {"gate": gate, "targets": []}
-    for i, target in enumerate(targets):
+    summary: dict[str, Any] = {"gate": gate, "run_id": run.run_name, "targets": []}
+    results: dict[str, dict] = {}
+    names = _unique([t.name for t in targets])
+    stems = _unique([_file_stem(t) for t in targets], "-{}")
+    shared = {t.suite for t in targets if sum(u.suite == t.suite for u in targets) > 1}
+    for target, name, stem in zip(targets, names, stems, strict=True):
         spec = load_suite(target.suite, target.params)
         key = [k for k in spec.get("meta", {}).get("key", []) if k]
+        suite_name = f"{spec['name']} on {name}" if target.suite in shared else spec["name"]
         suite = context.suites.add(
-            gx.ExpectationSuite(name=f"{i}_{spec['name']}", expectations=_one_query(spec["expectations"]), meta=spec.get("meta", {}))
+            gx.ExpectationSuite(name=suite_name, expectations=_one_query(spec["expectations"]), meta=spec.get("meta", {}))
         )
         if target.dataframe is not None:
-            frames = frames or context.data_sources.add_pandas("frames")
-            asset = frames.add_dataframe_asset(name=f"df_{i}")
-            batch_def = asset.add_batch_definition_whole_dataframe("all")
+            frames = frames or context.data_sources.add_pandas("files")
+            asset = frames.add_dataframe_asset(name=name)
+            batch_def = asset.add_batch_definition_whole_dataframe("whole file")
             batch_params = {"dataframe": target.dataframe}
         else:
             if sql_source is None:
                 raise GateError(f"gate {gate}: no warehouse to validate {target.name}")
-            asset = sql_source.add_table_asset(f"t_{i}", table_name=target.table, schema_name=target.schema)
-            batch_def = asset.add_batch_definition_whole_table("all")
+            asset = sql_source.add_table_asset(name, table_name=target.table, schema_name=target.schema)
+            batch_def = asset.add_batch_definition_whole_table("whole table")
             batch_params = None
-        definition = context.validation_definitions.add(gx.ValidationDefinition(name=f"v_{i}", data=batch_def, suite=suite))
+        what = f"gate {gate}: {name}"
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=what, data=batch_def, suite=suite))
         result_format = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS}
         if key and target.dataframe is None:
             result_format["unexpected_index_column_names"] = key
         checkpoint = context.checkpoints.add(
-            gx.Checkpoint(name=f"c_{i}", validation_definitions=[definition], result_format=result_format)
+            gx.Checkpoint(name=what, validation_definitions=[definition], result_format=result_format)
         )
-        run = checkpoint.run(batch_parameters=batch_params)
-        for validation in run.run_results.values():
-            if out is not None:
-                (out / f"{target.suite.stem}.json").write_text(
-                    json.dumps(validation.to_json_dict(), indent=2, default=str, ensure_ascii=False), encoding="utf-8"
-                )
+        checkpoint_result = checkpoint.run(batch_parameters=batch_params, run_id=run)
+        for validation in checkpoint_result.run_results.values():
             stats = validation.statistics
-            summary["targets"].append({"target": target.name, "suite": str(target.suite.name), "success": validation.success,
-                                       "evaluated": stats.get("evaluated_expectations"), "failed": stats.get("unsuccessful_expectations")})
-            for res in validation.results:
-                if res.success:
-                    continue
-                detail = res.result or {}
-                count = detail.get("unexpected_count")
-                text = (f"{count} unexpected" if count is not None else "failed")
-                if res.exception_info and res.exception_info.get("raised_exception"):
-                    text = "could not run: " + str(res.exception_info.get("exception_message"))[:300]
-                sample = _sample(detail)
-                failures.append(Failure(target.name, target.suite.name, _describe(res.expectation_config), text + (f"; e.g. {sample}" if sample else "")))
+            entry = {"target": target.name, "suite": str(target.suite.name), "success": validation.success,
+                     "evaluated": stats.get("evaluated_expectations"), "failed": stats.get("unsuccessful_expectations")}
+            if out is not None:
+                document = validation.to_json_dict()
+                (out / f"{stem}.json").write_text(
+                    json.dumps(document, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
+                )
+                entry.update(results=f"{stem}.json", page=f"{stem}.html", notes=spec.get("meta", {}).get("notes", ""))
+                results[stem] = document
+            summary["targets"].append(entry)
+            failures += [
+                Failure(target.name, target.suite.name, _describe(res.expectation_config), _detail(res))
+                for res in validation.results
+                if not res.success
+            ]
     summary["success"] = not failures
+    index = None
     if out is not None:
-        # once per gate, from the stored results: an UpdateDataDocsAction on each
-        # checkpoint rebuilt the whole site once per suite (12 times in a full run)
-        context.build_data_docs(site_names=["pt2qe"])
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        from pt2qe.quality_docs import write_gate_docs
+
+        index = write_gate_docs(quality_dir, gate, summary, results)
     if failures:
         lines = [f"GX gate '{gate}' failed ({len(failures)} expectation(s)):"]
         lines += [f"  - {f.target} [suite {gate}/{f.suite}]: {f.expectation}: {f.detail}" for f in failures]
-        if out is not None:
-            lines.append(f"  validation results and Data Docs: {out}")
+        if index is not None:
+            lines.append(f"  validation results and Data Docs: {index}")
         raise GateError("\n".join(lines))
     return summary
 

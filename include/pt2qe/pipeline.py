@@ -454,7 +454,7 @@ def gate_inputs(plan: dict, capping_rows, corrections_rows, registry=None) -> No
         params = {"as_of": plan["as_of"], "max_year": int(plan["as_of"][:4]) + 1}
         for label, frame_ in gate_frames(registry):
             targets.append(Target(suite_path("inputs", "registry_inputs"), dataframe=frame_, label=label, params=params))
-    run_gate("inputs", targets, None, quality_dir(plan))
+    run_gate("inputs", targets, None, quality_dir(plan), run_id=plan["run_id"])
 
 
 def gate_targets(gate: str, plan: dict, exported: dict | None = None) -> list:
@@ -500,7 +500,7 @@ def run_warehouse_gate(gate: str, plan: dict, exported: dict | None = None) -> d
         journal.emit("stage", stage=f"gate {gate} (nothing to check in {plan['mode']} mode)", rows=0)
         return {"gate": gate, "skipped": True}
     t0 = time.monotonic()
-    summary = run_gate(gate, targets, gx_url(get_warehouse().url), quality_dir(plan))
+    summary = run_gate(gate, targets, gx_url(get_warehouse().url), quality_dir(plan), run_id=plan["run_id"])
     checked = sum(t.get("evaluated") or 0 for t in summary["targets"])
     journal.emit("stage", stage=f"gate {gate}: {checked} expectations passed", rows=len(targets), seconds=round(time.monotonic() - t0, 2))
     return summary
